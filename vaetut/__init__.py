@@ -1,0 +1,40 @@
+"""vaetut: the companion package of the book *Autoencoders, denoising and variational*.
+
+Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
+`data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
+`train` (one loop for every model), `experiments` (the β sweep and its closed form),
+`plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
+"""
+
+from .data import corrupt, load_mnist, synthetic_gaussian
+from .energies import (
+    entropy_penalty,
+    kl_divergence,
+    log_volume,
+    potential_energy,
+    prior_energy,
+    reconstruction_cost,
+    vae_loss,
+)
+from .models import VAE, Autoencoder
+from .train import evaluate, fit, reproducible
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Autoencoder",
+    "VAE",
+    "corrupt",
+    "entropy_penalty",
+    "evaluate",
+    "fit",
+    "kl_divergence",
+    "load_mnist",
+    "log_volume",
+    "potential_energy",
+    "prior_energy",
+    "reconstruction_cost",
+    "reproducible",
+    "synthetic_gaussian",
+    "vae_loss",
+]

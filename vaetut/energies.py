@@ -1,0 +1,120 @@
+"""The slides' energies: C, U, S, V, P and the β-weighted VAE loss.
+
+Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, appendix B gives the
+closed-form KL between a diagonal Gaussian q(ζ|y) = N(μ, diag σ²) and the prior
+p(z) = N(0, I). The slides split it in two:
+
+    D_KL[q(ζ|y) ‖ p(z)] = U(μ) + S(σ)
+    U(μ) = ½ Σ_d μ_d²                     (potential energy: a spring pulling μ to 0)
+    S(σ) = ½ Σ_d (σ_d² − log σ_d² − 1)    (entropy penalty: a well holding σ at 1)
+
+Every function here takes a batch whose first axis is the sample and returns **one value
+per sample**, summed over features (C) or latent dimensions (U, S, V, P). Only
+`vae_loss` averages, over the batch. Encoders output log σ² (`logvar`), not σ.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "reconstruction_cost",
+    "potential_energy",
+    "entropy_penalty",
+    "log_volume",
+    "kl_divergence",
+    "prior_energy",
+    "vae_loss",
+    "COSTS",
+]
+
+COSTS = ("mse", "bce")
+
+
+def _batch(name: str, x: torch.Tensor) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != 2:
+        raise ValueError(f"{name} must have shape (N, D), got {tuple(x.shape)}")
+    return x
+
+
+def reconstruction_cost(y: torch.Tensor, y_tilde: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """C(y, ỹ): ``"mse"`` is ½‖y − ỹ‖², ``"bce"`` is −Σ[y log ỹ + (1−y) log(1−ỹ)]; summed over features, shape (N,)."""
+    _batch("y", y)
+    _batch("y_tilde", y_tilde)
+    if y.shape != y_tilde.shape:
+        raise ValueError(f"y and y_tilde must have the same shape, got {tuple(y.shape)} and {tuple(y_tilde.shape)}")
+    if kind == "mse":
+        return 0.5 * (y - y_tilde).pow(2).sum(dim=1)
+    if kind == "bce":
+        # binary_cross_entropy clamps log at -100, so ỹ = 0 or 1 exactly stays finite.
+        return F.binary_cross_entropy(y_tilde, y, reduction="none").sum(dim=1)
+    raise ValueError(f"unknown reconstruction cost kind {kind!r}; choose one of {COSTS}")
+
+
+def potential_energy(mu: torch.Tensor) -> torch.Tensor:
+    """U(μ) = ½ Σ_d μ_d²; summed over latent dimensions, shape (N,)."""
+    return 0.5 * _batch("mu", mu).pow(2).sum(dim=1)
+
+
+def entropy_penalty(logvar: torch.Tensor) -> torch.Tensor:
+    """S(σ) = ½ Σ_d (σ_d² − log σ_d² − 1), from logvar = log σ²; summed over latent dimensions, shape (N,)."""
+    logvar = _batch("logvar", logvar)
+    return 0.5 * (logvar.exp() - logvar - 1).sum(dim=1)
+
+
+def log_volume(logvar: torch.Tensor) -> torch.Tensor:
+    """V(σ) = Σ_d log σ_d², the log volume of the bubble (0 for the unit prior bubble); summed, shape (N,)."""
+    return _batch("logvar", logvar).sum(dim=1)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """D_KL[N(μ, σ²) ‖ N(0, I)] = U(μ) + S(σ), in nats; summed over latent dimensions, shape (N,)."""
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+    return potential_energy(mu) + entropy_penalty(logvar)
+
+
+def prior_energy(z: torch.Tensor) -> torch.Tensor:
+    """P(z) = ½‖z‖², the prior's energy: −log p(z) up to the constant (D/2) log 2π; shape (N,)."""
+    return 0.5 * _batch("z", z).pow(2).sum(dim=1)
+
+
+def check_beta(beta: float) -> float:
+    """Return β as a float, or raise if it is negative, NaN or infinite."""
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        raise TypeError(f"beta must be a number, got {beta!r}") from None
+    if math.isnan(beta) or math.isinf(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number >= 0, got {beta}")
+    return beta
+
+
+def vae_loss(
+    y: torch.Tensor,
+    y_tilde: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+    cost: str = "mse",
+) -> torch.Tensor:
+    """L = ⟨C(y, ỹ) + (1/β)(U + S)⟩, the batch mean of the per-sample loss; a scalar.
+
+    β = 0 is the limit β → 0⁺, not a division by zero: (U + S)/β → +∞ wherever the
+    KL is positive, so the loss is +∞ unless every bubble is the prior (U + S = 0),
+    where it is ⟨C⟩. That limit is *total posterior collapse*; `vaetut.train.fit`
+    sets its optimum directly instead of descending an infinite loss.
+    """
+    beta = check_beta(beta)
+    c = reconstruction_cost(y, y_tilde, cost)
+    kl = kl_divergence(mu, logvar)
+    if beta == 0:
+        penalty = torch.where(kl > 0, torch.full_like(kl, math.inf), torch.zeros_like(kl))
+    else:
+        penalty = kl / beta
+    return (c + penalty).mean()
