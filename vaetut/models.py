@@ -130,7 +130,7 @@ class VAE(nn.Module):
         return self.decode(z), mu, logvar
 
     @torch.no_grad()
-    def collapse_(self, y_mean: torch.Tensor) -> "VAE":
+    def collapse_(self, y_mean: torch.Tensor) -> VAE:
         """Set the β = 0 optimum: every bubble is the prior (μ = 0, σ = 1) and ỹ = y_mean for every input."""
         for layer in (self.to_mu, self.to_logvar):
             layer.weight.zero_()
