@@ -75,7 +75,8 @@ class Autoencoder(nn.Module):
         super().__init__()
         hidden_dims = _check_dims(input_dim, latent_dim, hidden_dims, output)
         self.input_dim, self.latent_dim, self.hidden_dims = input_dim, latent_dim, hidden_dims
-        self.encoder = nn.Sequential(_mlp([input_dim, *hidden_dims]), nn.Linear(([input_dim, *hidden_dims])[-1], latent_dim))
+        width = ([input_dim, *hidden_dims])[-1]
+        self.encoder = nn.Sequential(_mlp([input_dim, *hidden_dims]), nn.Linear(width, latent_dim))
         self.decoder = _Decoder(latent_dim, hidden_dims[::-1], input_dim, output)
 
     def encode(self, y: torch.Tensor) -> torch.Tensor:
@@ -112,7 +113,7 @@ class VAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None):
         """ζ = μ + σ·ε with ε ~ N(0, I): a sample from the bubble that gradients flow through."""
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
