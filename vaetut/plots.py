@@ -1,0 +1,330 @@
+"""Figures for the book: digit grids, latent codes, the VAE's bubbles, the energies U and S, the β table.
+
+Every function returns a `matplotlib.figure.Figure` and shows nothing: the notebook decides
+what to display (a figure that is a cell's value is drawn once). Figures are made by pyplot,
+so that Jupyter's inline display is set up, and closed at once, so that pyplot keeps no
+reference: nothing is drawn twice and nothing needs closing. No backend is chosen at import
+and no rcParams are changed.
+
+Inputs may be torch tensors or numpy arrays. Images are flat, ``(N, 784)`` in [0, 1]
+(28 × 28 digits), drawn with the fixed scale 0 = white, 1 = black (``"gray_r"``). Labels are
+digits 0–9, coloured with ``"tab10"``. The bubble picture follows the slides' "Variational
+autoencoder illustration": each input y is a bubble of centre μ(y) and semi-axes σ(y),
+and the dotted unit circle is the prior's bubble (Kingma & Welling 2014).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import EllipseCollection
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
+
+__all__ = [
+    "DIGIT_CMAP",
+    "IMAGE_CMAP",
+    "beta_table_plot",
+    "bubble_plot",
+    "curve",
+    "energy_curves",
+    "history_plot",
+    "image_grid",
+    "image_rows",
+    "latent_scatter",
+]
+
+IMAGE_CMAP = "gray_r"  # 0 = white paper, 1 = black ink
+DIGIT_CMAP = "tab10"  # one colour per digit 0–9
+DIGIT_COLORS = colormaps[DIGIT_CMAP]
+SIDE = 28  # an image is SIDE × SIDE pixels
+MAX_WIDTH = 9.0  # inches
+TABLE_COLUMNS = ("⟨C⟩", "⟨U⟩", "⟨S⟩", "−⟨V⟩")
+
+
+def _array(values) -> np.ndarray:
+    """A float numpy copy of a tensor, array or sequence."""
+    if hasattr(values, "detach"):  # torch.Tensor
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=float)
+
+
+def _images(name: str, images) -> np.ndarray:
+    """Images as a float array (N, 784), else ValueError naming the shape."""
+    array = _array(images)
+    if array.ndim != 2 or array.shape[1] != SIDE * SIDE or array.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N, {SIDE * SIDE}) with N ≥ 1, got {tuple(array.shape)}")
+    return array
+
+
+def _labels(labels, n: int) -> np.ndarray:
+    """Digit labels as an int array (n,), else ValueError."""
+    array = _array(labels)
+    if array.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},) to match the codes, got {tuple(array.shape)}")
+    if array.size and (np.any(array != np.round(array)) or array.min() < 0 or array.max() > 9):
+        raise ValueError("labels must be digits 0–9")
+    return array.astype(int)
+
+
+def _codes(name: str, codes) -> np.ndarray:
+    """Latent codes as a float array (N, D) with D ≥ 2, else ValueError naming the shape."""
+    array = _array(codes)
+    if array.ndim != 2 or array.shape[1] < 2:
+        raise ValueError(f"{name} must have shape (N, D) with D ≥ 2, got {tuple(array.shape)}")
+    return array
+
+
+def _latent_labels(ax, dims: int) -> None:
+    """Axis labels z₁, z₂, saying so when only the first two of more dimensions are shown."""
+    ax.set_xlabel(r"$z_1$" + (f" (dim 1 of {dims})" if dims > 2 else ""))
+    ax.set_ylabel(r"$z_2$" + (f" (dim 2 of {dims})" if dims > 2 else ""))
+
+
+def _digit_colorbar(ax) -> None:
+    """A discrete colour bar beside ax, one colour per digit 0–9."""
+    mappable = ScalarMappable(norm=BoundaryNorm(np.arange(-0.5, 10), 10), cmap=DIGIT_CMAP)
+    bar = ax.figure.colorbar(mappable, ax=ax, ticks=range(10), shrink=0.8)
+    bar.set_label("digit")
+
+
+def _new_figure(figsize) -> Figure:
+    """A constrained-layout figure that pyplot has already let go of."""
+    import matplotlib.pyplot as plt  # here, not at import: the caller's backend choice stands
+
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    plt.close(fig)
+    return fig
+
+
+def _figure_and_axes(ax, figsize):
+    """The given axes and its (root) figure, or a new constrained figure with one axes."""
+    if ax is not None:
+        return ax.figure.figure, ax  # the root figure, also when ax is in a subfigure
+    fig = _new_figure(figsize)
+    return fig, fig.add_subplot()
+
+
+def _show_image(ax, image: np.ndarray) -> None:
+    """One digit, fixed grey scale, no ticks."""
+    ax.imshow(image.reshape(SIDE, SIDE), cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def image_grid(images, *, ncols: int = 10, titles=None, title: str | None = None) -> Figure:
+    """Digits in a grid, row by row. images: (N, 784); titles: N strings (optional)."""
+    images = _images("images", images)
+    n = len(images)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+    if ncols < 1:
+        raise ValueError(f"ncols must be ≥ 1, got {ncols}")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    tile = min(0.9, MAX_WIDTH / ncols)
+    fig = _new_figure((tile * ncols, (tile + 0.2 * (titles is not None)) * nrows + 0.3 * bool(title)))
+    for i, image in enumerate(images):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        _show_image(ax, image)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def image_rows(rows: dict, *, title: str | None = None, column_titles=None) -> Figure:
+    """Aligned rows of digits, each labelled on the left. rows: {label: (N, 784)}, same N; column_titles: N strings.
+
+    For reconstructions {"y (input)": y, "ỹ (reconstruction)": y_tilde}, denoising
+    {"y": y, "corrupted": y_corrupted, "AE": ..., "DAE": ...}, or interpolations (one
+    row per path, column_titles the interpolation weights).
+    """
+    if not rows:
+        raise ValueError("rows must hold at least one row of images")
+    arrays = {label: _images(f"rows[{label!r}]", images) for label, images in rows.items()}
+    shapes = {label: array.shape for label, array in arrays.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"all rows must have the same shape (N, 784), got {shapes}")
+    nrows, ncols = len(arrays), next(iter(shapes.values()))[0]
+    if column_titles is not None and len(column_titles) != ncols:
+        raise ValueError(f"column_titles must have one entry per column ({ncols}), got {len(column_titles)}")
+    label_width = 1.4
+    tile = min(0.8, (MAX_WIDTH - label_width) / ncols)
+    height = tile * nrows + 0.25 * (column_titles is not None) + 0.3 * bool(title)
+    fig = _new_figure((label_width + tile * ncols, height))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for r, (label, array) in enumerate(arrays.items()):
+        for c, image in enumerate(array):
+            _show_image(axes[r, c], image)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if column_titles is not None:
+        for c, column_title in enumerate(column_titles):
+            axes[0, c].set_title(str(column_title), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def latent_scatter(z, labels, *, title: str | None = None, ax=None) -> Figure:
+    """Codes z as points coloured by digit. z: (N, D ≥ 2), first two dims drawn; labels: (N,) digits; ax: draw here."""
+    z = _codes("z", z)  # (N, D)
+    labels = _labels(labels, len(z))
+    fig, ax = _figure_and_axes(ax, (5.5, 4.5))
+    ax.scatter(z[:, 0], z[:, 1], c=labels, cmap=DIGIT_CMAP, vmin=-0.5, vmax=9.5, s=6, alpha=0.8, linewidths=0)
+    ax.set_aspect("equal", adjustable="datalim")
+    _latent_labels(ax, z.shape[1])
+    _digit_colorbar(ax)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def bubble_plot(mu, logvar, labels, *, title: str | None = None, ax=None, max_points: int | None = None) -> Figure:
+    """Each input as a bubble: an ellipse at μ with semi-axes σ₁, σ₂, plus the dotted unit circle (the prior).
+
+    mu, logvar: (N, D ≥ 2), first two dims drawn, σ = exp(½ logvar); labels: (N,) digits;
+    max_points: draw only the first max_points inputs; ax: draw here.
+    """
+    mu, logvar = _codes("mu", mu), _codes("logvar", logvar)  # (N, D)
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+    labels = _labels(labels, len(mu))
+    if max_points is not None:
+        if max_points < 1:
+            raise ValueError(f"max_points must be ≥ 1, got {max_points}")
+        mu, logvar, labels = mu[:max_points], logvar[:max_points], labels[:max_points]
+    centre, sigma = mu[:, :2], np.exp(0.5 * logvar[:, :2])  # (N, 2)
+    fig, ax = _figure_and_axes(ax, (5.5, 4.5))
+    colours = DIGIT_COLORS(labels)  # (N, 4) RGBA
+    widths, heights = 2 * sigma.T  # full axes 2σ₁, 2σ₂
+    bubbles = EllipseCollection(
+        widths, heights, np.zeros(len(centre)), units="xy", offsets=centre, offset_transform=ax.transData
+    )
+    bubbles.set(facecolor=colours, edgecolor=colours, linewidth=0.4, alpha=0.25)
+    ax.add_collection(bubbles, autolim=False)
+    ax.add_patch(Circle((0, 0), 1.0, fill=False, edgecolor="black", linestyle=":", linewidth=1.5, zorder=3))
+    prior = Line2D([], [], color="black", linestyle=":", linewidth=1.5)
+    ax.legend([prior], ["unit circle = prior bubble"], loc="best", fontsize=8, framealpha=0.9, handlelength=1.5)
+    low = np.minimum((centre - sigma).min(axis=0, initial=-1.0), -1.0)
+    high = np.maximum((centre + sigma).max(axis=0, initial=1.0), 1.0)
+    pad = 0.1 * (high - low)
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    ax.set_aspect("equal")
+    ax.locator_params(nbins=6)
+    _latent_labels(ax, mu.shape[1])
+    _digit_colorbar(ax)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def energy_curves() -> Figure:
+    """U against one μ_d (a spring pulling μ to 0) and S against one σ_d (a well holding σ at 1)."""
+    fig = _new_figure((8.0, 3.2))
+    left, right = fig.subplots(1, 2, sharey=True)
+    mu = np.linspace(-3.0, 3.0, 241)
+    left.plot(mu, 0.5 * mu**2, color="C0")
+    left.plot([0], [0], "o", color="C0")
+    left.set_xlabel(r"$\mu_d$")
+    left.set_ylabel("energy (nats)")
+    left.set_title(r"$U = \frac{1}{2}\mu_d^2$: a spring pulling $\mu$ to 0", fontsize=10)
+    sigma = np.linspace(0.05, 3.0, 296)
+    right.plot(sigma, 0.5 * (sigma**2 - np.log(sigma**2) - 1), color="C1")
+    right.plot([1], [0], "o", color="C1")
+    right.annotate(
+        r"minimum 0 at $\sigma_d = 1$",
+        xy=(1, 0),
+        xytext=(1.3, 1.2),
+        fontsize=9,
+        arrowprops={"arrowstyle": "->", "color": "0.3"},
+    )
+    right.set_xlabel(r"$\sigma_d$")
+    right.set_title(r"$S = \frac{1}{2}(\sigma_d^2 - \log\sigma_d^2 - 1)$: a well holding $\sigma$ at 1", fontsize=10)
+    for ax in (left, right):
+        ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
+        ax.grid(alpha=0.3)
+    left.set_ylim(-0.2, 4.6)
+    return fig
+
+
+def _panels(frame, columns, overlay=None) -> Figure:
+    """One small panel per column against the frame's index (markers and line); overlay: a frame drawn dashed."""
+    ncols = min(3, len(columns))
+    nrows = math.ceil(len(columns) / ncols)
+    fig = _new_figure((min(MAX_WIDTH, 3.0 * ncols), 2.4 * nrows))
+    for i, column in enumerate(columns):
+        ax = fig.add_subplot(nrows, ncols, i + 1, title=column, xlabel=frame.index.name)
+        ax.plot(frame.index.to_numpy(float), frame[column].to_numpy(float), "o-", color="C0", ms=4, label="measured")
+        if overlay is not None and column in overlay.columns:
+            ax.plot(
+                overlay.index.to_numpy(float), overlay[column].to_numpy(float), "--", color="C3", label="closed form"
+            )
+        ax.grid(alpha=0.3)
+    if overlay is not None:
+        fig.axes[0].legend(fontsize=8)
+    return fig
+
+
+def _indexed_by_beta(name: str, table):
+    """The table indexed by its β column (or already by β), else ValueError."""
+    if table.index.name == "β":
+        return table
+    if "β" not in table.columns:
+        raise ValueError(f"{name} needs a 'β' column, got columns {list(table.columns)}")
+    return table.set_index("β")
+
+
+def beta_table_plot(table, *, theory=None) -> Figure:
+    """Each column of the β table against β. table: DataFrame with β, ⟨C⟩, ⟨U⟩, ⟨S⟩, −⟨V⟩ (optional ratio).
+
+    theory: a DataFrame with β and any of those columns, overlaid dashed as "closed form".
+    """
+    table = _indexed_by_beta("table", table)
+    missing = [column for column in TABLE_COLUMNS if column not in table.columns]
+    if missing:
+        raise ValueError(
+            f"table is missing columns {missing} (the minus in '−⟨V⟩' is U+2212); got {list(table.columns)}"
+        )
+    columns = list(TABLE_COLUMNS) + (["ratio"] if "ratio" in table.columns else [])
+    return _panels(table, columns, overlay=None if theory is None else _indexed_by_beta("theory", theory))
+
+
+def curve(x, ys: dict, *, xlabel: str, ylabel: str, title: str | None = None) -> Figure:
+    """Labelled lines y(x) with markers, one per entry. x: (K,); ys: {label: (K,) values}."""
+    x = _array(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must be 1-D, got shape {tuple(x.shape)}")
+    if not ys:
+        raise ValueError("ys must hold at least one line")
+    fig = _new_figure((5.5, 3.5))
+    ax = fig.add_subplot()
+    for label, values in ys.items():
+        values = _array(values)
+        if values.shape != x.shape:
+            raise ValueError(f"ys[{label!r}] must have the shape of x {tuple(x.shape)}, got {tuple(values.shape)}")
+        ax.plot(x, values, "o-", markersize=4, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def history_plot(history_frame) -> Figure:
+    """Training curves, one panel per column against epoch. history_frame: DataFrame indexed by epoch with "loss"."""
+    if "loss" not in history_frame.columns:
+        raise ValueError(f"history_frame needs a 'loss' column, got columns {list(history_frame.columns)}")
+    if len(history_frame) == 0:
+        raise ValueError("history_frame has no rows")
+    columns = ["loss"] + [column for column in history_frame.columns if column != "loss"]
+    return _panels(history_frame.rename_axis(history_frame.index.name or "epoch"), columns)
