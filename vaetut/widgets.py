@@ -30,10 +30,10 @@ class Frames:
     """A static slider over pre-rendered figures: shows as HTML in a notebook or a rendered page."""
 
     def __init__(self, figures: list[Figure], labels: list[str], name: str, start: int = 0):
-        if len(figures) != len(labels) or not figures:
-            raise ValueError(f"need one label per figure, got {len(figures)} figures and {len(labels)} labels")
         if not re.fullmatch(r"[A-Za-z][\w-]*", name):
             raise ValueError(f"name must be a plain identifier (it becomes an HTML id), got {name!r}")
+        if len(figures) != len(labels) or not figures:
+            raise ValueError(f"need one label per figure, got {len(figures)} figures and {len(labels)} labels")
         self.labels, self.name, self.start = list(labels), name, start
         self.pngs = [_png(fig) for fig in figures]
 
