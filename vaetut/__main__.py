@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.csv and not Path(args.csv).parent.is_dir():
+        print(f"error: cannot write {args.csv}: no such directory", file=sys.stderr)
+        return 2
     from .experiments import beta_sweep  # import torch only once the arguments are fine
 
     start = time.perf_counter()
@@ -41,8 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(table)} trainings in {time.perf_counter() - start:.1f} s "
           f"(epochs={args.epochs}, D={args.latent_dim}, seed={args.seed}, threads={args.threads})")
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        _write_atomically(Path(args.csv), table.to_csv(index=False))
     return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write text to path through a temporary file beside it: a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ __all__ = [
     "kl_divergence",
     "prior_energy",
     "vae_loss",
+    "check_beta",
     "COSTS",
 ]
 
