@@ -162,3 +162,50 @@ def test_math_is_marked_up_for_mathjax(book_html, toc_page):
     for node in soup(page).select(".math"):
         text = node.get_text().strip()
         assert text.startswith(("\\(", "\\[", "\\begin")), f"{toc_page}: unexpected math markup {text[:80]!r}"
+
+
+# The extension that serves MathJax: it must fail loudly, never fall back to a CDN (no build needed).
+
+
+@pytest.fixture
+def offline_mathjax(monkeypatch):
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "offline_mathjax.py"
+    spec = importlib.util.spec_from_file_location("offline_mathjax_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_offline_mathjax_without_npm_fails_clearly(offline_mathjax, monkeypatch, tmp_path):
+    from sphinx.errors import ExtensionError
+
+    monkeypatch.setattr(offline_mathjax.shutil, "which", lambda name: None)
+    with pytest.raises(ExtensionError, match=r"`npm` is not installed.*does not fall back to a CDN"):
+        offline_mathjax._fetch(offline_mathjax.MATHJAX, tmp_path / "cache")
+
+
+def test_offline_mathjax_failed_fetch_fails_clearly(offline_mathjax, monkeypatch, tmp_path):
+    from sphinx.errors import ExtensionError
+
+    fake = tmp_path / "bin" / "npm"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'npm error 404 Not Found' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    with pytest.raises(ExtensionError, match=r"npm pack mathjax@3\.2\.2` failed \(exit 1\).*no CDN fallback"):
+        offline_mathjax._fetch(offline_mathjax.MATHJAX, tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*/package")), "a failed fetch left a package in the cache"
+
+
+def test_offline_mathjax_reuses_its_cache(offline_mathjax, monkeypatch, tmp_path):
+    asset = offline_mathjax.MATHJAX
+    package = tmp_path / "cache" / "mathjax_3.2.2" / "package"
+    for part in asset.required:
+        (package / part).parent.mkdir(parents=True, exist_ok=True)
+        (package / part).write_text("")
+    monkeypatch.setattr(offline_mathjax.shutil, "which", lambda name: pytest.fail("npm was called"))
+    assert offline_mathjax._fetch(asset, tmp_path / "cache") == package
