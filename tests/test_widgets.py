@@ -37,6 +37,7 @@ def test_beta_animation_has_one_frame_per_beta_and_a_matching_slider(small_model
 def test_denoising_animation_and_explorer(small_models):
     ae = vaetut.Autoencoder(latent_dim=2, hidden_dims=(8,))
     frames = widgets.denoising_animation({"AE": ae}, small_models[1][:4], levels=(0.0, 0.5))
+    assert ae.training  # drawing does not leave the caller's model in eval mode
     assert len(frames.pngs) == 2 and all(png.startswith(b"\x89PNG") for png in frames.pngs)
     live = widgets.denoising_explorer({"AE": ae}, small_models[1][:4], levels=(0.0, 0.5))
     assert [c.description for c in live.children[:2]] == ["kind", "level"]

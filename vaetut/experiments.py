@@ -108,5 +108,5 @@ def linear_vae_theory(variances, betas=SLIDES_BETAS, latent_dim: int | None = No
         c = 0.5 * np.where(active, s2, lam).sum()
         u = 0.5 * (1 - ratio).sum()
         s = 0.5 * (ratio - np.log(ratio) - 1).sum()
-        rows.append(_row(beta, c, u, s, -np.log(ratio).sum()))
+        rows.append(_row(beta, c, u, s, 0.0 - np.log(ratio).sum()))  # 0.0 - : no "-0.000" at collapse
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import re
+from contextlib import contextmanager
 
 import torch
 from matplotlib.figure import Figure
@@ -60,6 +61,17 @@ class Frames:
         )
 
 
+@contextmanager
+def _eval_mode(model: torch.nn.Module):
+    """Run in eval mode, then give the model back in the mode it came in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
@@ -72,8 +84,8 @@ def _denoising_figure(models: dict, images: torch.Tensor, kind: str, level: floa
     y_corrupted = corrupt(images, kind, level, generator=torch.Generator().manual_seed(seed))
     rows = {"y (clean)": images, f"{kind} {level:.1f}": y_corrupted}
     for name, model in models.items():
-        model.eval()
-        rows[f"{name}: ỹ"] = model(y_corrupted)
+        with _eval_mode(model):
+            rows[f"{name}: ỹ"] = model(y_corrupted)
     return plots.image_rows(rows)
 
 
@@ -112,14 +124,14 @@ def denoising_animation(models: dict, images: torch.Tensor, *, kind: str = "mask
 
 
 @torch.no_grad()
-def _beta_summary(models: dict, images: torch.Tensor, seed: int) -> dict:
+def _beta_summary(models: dict, images: torch.Tensor, seed: int, cost: str) -> dict:
     """For each β: its bubbles (μ, log σ²) on the two most used latent dimensions, and ⟨C⟩ ⟨U⟩ ⟨S⟩ −⟨V⟩."""
     summary = {}
     for beta, model in sorted(models.items()):
-        model.eval()
-        mu, logvar = model.encode(images)  # (N, D)
+        with _eval_mode(model):
+            mu, logvar = model.encode(images)  # (N, D)
         dims = mu.pow(2).mean(dim=0).argsort(descending=True)[:2]  # the two dimensions with the largest ⟨μ_d²⟩
-        averages = evaluate(model, images, beta=beta, seed=seed)
+        averages = evaluate(model, images, beta=beta, cost=cost, seed=seed)
         summary[beta] = (mu[:, dims], logvar[:, dims],
                          {"⟨C⟩": averages["C"], "⟨U⟩": averages["U"], "⟨S⟩": averages["S"], "−⟨V⟩": -averages["V"]})
     return summary
@@ -147,13 +159,14 @@ def _beta_figure(summary: dict, beta: float, labels, max_points: int) -> Figure:
     return fig
 
 
-def beta_explorer(models: dict, images: torch.Tensor, labels, *, seed: int = 0, max_points: int = 500):
-    """A live β slider over trained VAEs ({β: model}): the bubbles and ⟨C⟩ ⟨U⟩ ⟨S⟩ −⟨V⟩ at that β."""
+def beta_explorer(models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0,
+                  max_points: int = 500):
+    """A live β slider over trained VAEs ({β: model}, trained with ``cost``): the bubbles and ⟨C⟩ ⟨U⟩ ⟨S⟩ −⟨V⟩."""
     import ipywidgets as widgets
     from IPython.display import display
 
     _check_models(models, "β")
-    summary = _beta_summary(models, images, seed)
+    summary = _beta_summary(models, images, seed, cost)
 
     def show(beta: float) -> None:
         display(_beta_figure(summary, beta, labels, max_points))
@@ -163,9 +176,10 @@ def beta_explorer(models: dict, images: torch.Tensor, labels, *, seed: int = 0, 
                                                                   description="β"))
 
 
-def beta_animation(models: dict, images: torch.Tensor, labels, *, seed: int = 0, max_points: int = 500) -> Frames:
+def beta_animation(models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0,
+                   max_points: int = 500) -> Frames:
     """The static form of `beta_explorer`: one frame per β."""
     _check_models(models, "β")
-    summary = _beta_summary(models, images, seed)
+    summary = _beta_summary(models, images, seed, cost)
     figures = [_beta_figure(summary, beta, labels, max_points) for beta in summary]
     return Frames(figures, [f"β = {beta:g}" for beta in summary], name="beta", start=len(figures) // 2)
