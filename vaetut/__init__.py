@@ -1,4 +1,4 @@
-"""vaetut: the companion package of the book *Autoencoders, denoising and variational*.
+"""vaetut: the companion package of the book *Autoencoders, from the bottleneck to the β table*.
 
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),

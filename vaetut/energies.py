@@ -69,7 +69,11 @@ def entropy_penalty(logvar: torch.Tensor) -> torch.Tensor:
 
 
 def log_volume(logvar: torch.Tensor) -> torch.Tensor:
-    """V(σ) = Σ_d log σ_d², the log volume of the bubble (0 for the unit prior bubble); summed, shape (N,)."""
+    """V(σ) = Σ_d log σ_d² = log det Σ, the bubble's log volume (0 for the unit prior bubble); summed, shape (N,).
+
+    The slides' "log volume" is that of the covariance: the ellipsoid's own volume ratio to
+    the unit bubble is Π_d σ_d, whose log is ½V.
+    """
     return _batch("logvar", logvar).sum(dim=1)
 
 

@@ -3,7 +3,8 @@
 The table's columns are held-out averages ⟨·⟩ of C, U, S and −V (V = Σ_d log σ_d², the
 log volume of a bubble), with ζ sampled from each bubble as in the loss, and the ratio
 −⟨V⟩ / 2(⟨U⟩ + ⟨S⟩), which is 1 when the bubbles together fill the unit prior
-(⟨μ_d²⟩ + ⟨σ_d²⟩ = 1 in every latent dimension): then U + S = −½V exactly.
+(⟨μ_d²⟩ + ⟨σ_d²⟩ = 1 in every latent dimension): then ⟨U⟩ + ⟨S⟩ = −½⟨V⟩ exactly, as
+averages over the data (not image by image).
 
 The closed form is that of a linear VAE on zero-mean Gaussian data, the probabilistic
 PCA of Tipping & Bishop (1999) with the observation noise fixed at s² = 1/β; see
