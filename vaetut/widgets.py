@@ -139,11 +139,13 @@ def _beta_summary(models: dict, images: torch.Tensor, seed: int, cost: str) -> d
 
 def _beta_figure(summary: dict, beta: float, labels, max_points: int) -> Figure:
     """The bubbles at one β (left) and the four averages against β with that β marked (right)."""
-    fig = plots._new_figure((9.0, 3.6))
-    bubbles, cost, energies = fig.subplots(1, 3, width_ratios=(1.4, 1, 1))
+    fig = plots._new_figure((9.0, 3.8))
+    bubbles, cost, energies = fig.subplots(1, 3, width_ratios=(1.6, 1, 1))
+    fig.get_layout_engine().set(wspace=0.08)
     mu, logvar, _ = summary[beta]
     plots.bubble_plot(mu, logvar, labels, ax=bubbles, max_points=max_points, title=f"β = {beta:g}")
-    bubbles.set_xlabel("most used latent dim")
+    bubbles.get_legend().remove()  # at small β every bubble sits on the circle: say it below instead
+    bubbles.set_xlabel("most used latent dim\n(dotted: unit circle = prior bubble)")
     bubbles.set_ylabel("second most used")
     betas = list(summary)
     for ax, columns in ((cost, ("⟨C⟩",)), (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"))):
