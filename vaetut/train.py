@@ -108,8 +108,7 @@ class History:
 def _collapse(model, images, cost) -> History:
     """β = 0: (U + S)/β is infinite unless every bubble is the prior, so set that optimum directly."""
     model.collapse_(images.mean(dim=0))
-    model.train()
-    with torch.no_grad():
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):  # ζ is drawn but ignored: leave the RNG alone
         terms, _ = _terms(model, images, images, cost)
     row = {"loss": terms["C"].mean().item(), **{t: terms[t].mean().item() for t in TERMS}}
     return History(rows=[row], collapsed=True)
