@@ -14,6 +14,7 @@ skipped, except under ``CI=true`` where it fails: CI must install Debian's ``chr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -84,10 +85,17 @@ def site(book_html: Path):
     log: list[tuple[str, int]] = []
     handler = type("Handler", (_Handler,), {"log": log})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(book_html)))
+    with _serving(server) as port:
+        yield f"http://127.0.0.1:{port}/", log
+
+
+@contextlib.contextmanager
+def _serving(server: socketserver.BaseServer):
+    """Run server in a daemon thread; yield its port; shut it down afterwards."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", log
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
@@ -118,13 +126,8 @@ def proxy():
     handler = type("Proxy", (_RefusingProxy,), {"requests": requests})
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(server) as port:
+        yield f"127.0.0.1:{port}", requests
 
 
 @pytest.fixture(scope="session")
