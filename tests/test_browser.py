@@ -47,6 +47,8 @@ BROWSER_SERVICES = (
 )
 CODE = ("pre", "code", "script", "style", "textarea", "mjx-container")
 
+pytestmark = [pytest.mark.browser, pytest.mark.book, pytest.mark.slow]
+
 
 def find_chromium() -> str | None:
     for name in (os.environ.get("VAETUT_CHROMIUM"), "chromium", "chromium-browser"):
@@ -207,7 +209,7 @@ def test_page_math_is_typeset_offline(chromium, site, proxy, screenshots, book_h
     if n_math:
         assert dom.find("mjx-container"), f"{toc_page}: no MathJax output"
         paths = [path for path, _ in served]
-        assert "/_static/mathjax/es5/tex-mml-chtml.js" in paths, f"{toc_page}: MathJax not loaded from _static"
+        assert "/_static/mathjax/tex-mml-chtml.js" in paths, f"{toc_page}: MathJax not loaded from _static"
         fonts = [path for path in paths if path.startswith("/_static/mathjax/") and path.endswith(".woff")]
         assert fonts, f"{toc_page}: no MathJax font was loaded from _static/mathjax"
 
