@@ -1,11 +1,20 @@
-"""Shared fixtures: the book built once per session (tests/test_book.py, tests/test_browser.py).
+"""Shared fixtures and markers.
 
-The build is ``jupyter-book build <repo> --path-output <dir> -W -n --keep-going``, run with this interpreter's
-environment. It executes every chapter, so it takes minutes; it runs only when a test asks for ``book_build``.
+The book is built once per session, by the ``book_build`` fixture (tests/test_book.py, tests/test_browser.py):
+``jupyter-book build <repo> --config <copy of _config.yml> --path-output <dir> -W -n --keep-going``, the README's
+build command with two differences:
 
-``VAETUT_BOOK_BUILD_DIR=<dir>`` builds into ``<dir>`` instead of a fresh temporary directory and keeps its
-execution cache (``<dir>/_build/.jupyter_cache``) between runs, so notebooks whose code did not change are not
-re-executed; the HTML and doctrees are always rebuilt from scratch so that every warning shows again.
+* execution is off (``execute_notebooks: off`` in the copy of ``_config.yml``): the pages are built from the
+  committed outputs, which nbval (``notebooks/`` in the same pytest run) proves equal to a fresh execution,
+  so each chapter executes once per CI run, not twice;
+* ``PATH`` is the venv's ``bin`` plus the machine's tools without Node.js and npm: the build needs only pip
+  (tests/test_book.py::test_book_builds_without_npm).
+
+``VAETUT_BOOK_BUILD_DIR=<dir>`` builds into ``<dir>`` instead of a fresh temporary directory (the HTML and
+doctrees are always rebuilt from scratch so that every warning shows again).
+
+Markers (registered in pyproject.toml): every notebook item (nbval) is ``slow``; every test that uses the built
+book is ``book`` and ``slow``. ``python -m pytest -m "not slow"`` runs the package tests only.
 """
 
 from __future__ import annotations
@@ -20,11 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
-BUILD_TIMEOUT = 3600  # seconds
+BUILD_TIMEOUT = 1200  # seconds: the pages are built from the committed outputs
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 _summary: list[str] = []
@@ -32,6 +40,8 @@ _summary: list[str] = []
 
 def toc_docnames(toc: Path = REPO / "_toc.yml") -> list[str]:
     """Every page of the book's table of contents, as docnames (paths without suffix), root first."""
+    import yaml  # only where the TOC is read: the unit tests do not need PyYAML
+
     data = yaml.safe_load(toc.read_text(encoding="utf-8"))
     names = [data["root"]]
 
@@ -70,6 +80,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("chapter_page", chapters, ids=chapters)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
+    """Notebook cells (nbval) are ``slow``; a test that needs the built book is ``book`` and ``slow``."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+        if "book_build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)
+            item.add_marker(pytest.mark.slow)
+
+
 @dataclass
 class BookBuild:
     returncode: int
@@ -77,6 +97,32 @@ class BookBuild:
     html: Path  # <path-output>/_build/html
     log: Path  # the output, also written to a file
     seconds: float
+    command: list[str]
+    path: str  # the PATH the build ran with (no npm on it)
+
+
+#: Node.js and its package managers: the build must not need them.
+NODE_TOOLS = ("node", "nodejs", "npm", "npx", "corepack", "yarn", "pnpm")
+
+
+def path_without(names: tuple[str, ...], directory: Path, path: str | None = None) -> str:
+    """A PATH with this interpreter's ``bin`` first, then every other tool on ``path`` except ``names``.
+
+    The other tools are symlinked into ``directory`` (the first of each name wins, as on PATH), since
+    ``/usr/bin`` holds both the system's tools and npm.
+    """
+    venv_bin = Path(sys.executable).parent
+    directory.mkdir(parents=True, exist_ok=True)
+    for entry in (path if path is not None else os.environ.get("PATH", "")).split(os.pathsep):
+        if not entry or not os.path.isdir(entry) or Path(entry).resolve() == venv_bin.resolve():
+            continue
+        for tool in os.scandir(entry):
+            link = directory / tool.name
+            if tool.name in names or link.exists() or link.is_symlink():
+                continue
+            if tool.is_file() and os.access(tool.path, os.X_OK):
+                link.symlink_to(tool.path)
+    return os.pathsep.join([str(venv_bin), str(directory)])
 
 
 def _jupyter_book() -> list[str]:
@@ -84,6 +130,20 @@ def _jupyter_book() -> list[str]:
     if script.is_file():
         return [str(script)]
     return [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())"]
+
+
+def config_without_execution(directory: Path) -> Path:
+    """A copy of ``_config.yml`` with ``execute_notebooks: off`` and the local extensions' paths made absolute."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    extensions = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, where in extensions.items():
+        extensions[name] = str((REPO / where).resolve())  # jupyter-book resolves them next to the config file
+    path = directory / "_config.no-execution.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -96,10 +156,13 @@ def book_build(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
         out.mkdir(parents=True, exist_ok=True)
     else:
         out = tmp_path_factory.mktemp("book")
+    work = tmp_path_factory.mktemp("book-env")  # kept to the end of the session: tests look at its PATH
     env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # the venv's kernel and tools
+    env["PATH"] = path_without(NODE_TOOLS, work / "bin")
     env["PYTHONUNBUFFERED"] = "1"
-    cmd = [*_jupyter_book(), "build", str(REPO), "--path-output", str(out), "-W", "-n", "--keep-going"]
+    config = config_without_execution(work)
+    cmd = [*_jupyter_book(), "build", str(REPO), "--config", str(config), "--path-output", str(out)]
+    cmd += ["-W", "-n", "--keep-going"]
     start = time.monotonic()
     proc = subprocess.run(
         cmd,
@@ -117,7 +180,7 @@ def book_build(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
     log.write_text(f"$ {' '.join(cmd)}\n{output}\nexit {proc.returncode} after {seconds:.0f} s\n", encoding="utf-8")
     html = out / "_build" / "html"
     _summary.append(f"book built in {seconds:.0f} s (exit {proc.returncode}): {html}/index.html, log {log}")
-    return BookBuild(proc.returncode, output, html, log, seconds)
+    return BookBuild(proc.returncode, output, html, log, seconds, cmd, env["PATH"])
 
 
 @pytest.fixture(scope="session")

@@ -44,8 +44,9 @@ class _Table:
         return "table"
 
 
-@pytest.mark.parametrize("module", ["energies", "models", "data", "download", "train", "experiments", "plots",
-                                    "widgets"])
+@pytest.mark.parametrize(
+    "module", ["energies", "models", "data", "download", "train", "experiments", "plots", "widgets"]
+)
 def test_every_module_in_the_readme_table_exists(module):
     assert f"| `{module}` |" in README
     assert (ROOT / "vaetut" / f"{module}.py").exists()
