@@ -1,0 +1,122 @@
+"""Binder and Colab, the two launch buttons of the book's pages (no network: the files are read, not run).
+
+* Binder (repo2docker) installs ``binder/requirements.txt``: the CPU build of torch from PyTorch's CPU wheel
+  index, and otherwise exactly the pins of ``requirements.txt``.
+* Colab has only the notebook: each chapter's first code cell installs the pinned release of vaetut from the
+  repository named once, as ``repository.url`` in ``_config.yml``, at the tag ``v<vaetut.__version__>``, and
+  only where vaetut is not installed (under nbval and in a checkout, the local vaetut is used, nothing fetched).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's own index of CPU-only wheels
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)$")
+
+
+def read_requirements(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, list[str]], list[str]]:
+    """The ``name==version`` pins (names normalised) and the ``--extra-index-url`` values of a requirements
+    file, following ``-r`` relative to the file that names it, as pip does."""
+    pins: dict[str, list[str]] = {}
+    indexes: list[str] = []
+    assert path.resolve() not in seen, f"{path} includes itself"
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("-r ", "--requirement ")):
+            sub_pins, sub_indexes = read_requirements(path.parent / line.split(None, 1)[1], (*seen, path.resolve()))
+            for name, versions in sub_pins.items():
+                pins.setdefault(name, []).extend(versions)
+            indexes += sub_indexes
+        elif line.startswith("--extra-index-url"):
+            indexes.append(line.split(None, 1)[1] if " " in line else line.split("=", 1)[1])
+        elif line.startswith(("-e ", "--editable")):
+            continue
+        else:
+            match = PIN.match(line)
+            assert match, f"{path.name}: {line!r} is not pinned with =="
+            pins.setdefault(re.sub(r"[-_.]+", "-", match.group(1)).lower(), []).append(match.group(2))
+    return pins, indexes
+
+
+def test_binder_installs_the_pinned_environment_with_cpu_torch():
+    book, book_indexes = read_requirements(ROOT / "requirements.txt")
+    binder, indexes = read_requirements(ROOT / "binder" / "requirements.txt")
+    assert not book_indexes, "requirements.txt itself must not name another index"
+    assert indexes == [TORCH_CPU_INDEX], f"binder/requirements.txt must add PyTorch's CPU index, not {indexes}"
+    assert set(binder) == set(book), f"packages differ: {sorted(set(binder) ^ set(book))}"
+    for name, versions in book.items():
+        assert len(versions) == 1, f"requirements.txt pins {name} twice: {versions}"
+        if name != "torch":
+            assert binder[name] == versions, f"binder pins {name}=={binder[name]}, requirements.txt =={versions}"
+    # torch: every pin binder applies must hold for one version only, the CPU build of requirements.txt's.
+    (book_torch,) = book["torch"]
+    assert "+" not in book_torch, f"requirements.txt pins torch=={book_torch}: a version without a local label"
+    assert f"{book_torch}+cpu" in binder["torch"], f"binder does not select torch=={book_torch}+cpu: {binder['torch']}"
+    assert set(binder["torch"]) <= {book_torch, f"{book_torch}+cpu"}, binder["torch"]
+
+
+def test_binder_python_matches_the_package():
+    runtime = (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip()
+    match = re.fullmatch(r"python-3\.(\d+)", runtime)
+    assert match, f"binder/runtime.txt says {runtime!r}, not python-3.X"
+    minimum = re.search(r'requires-python = ">=3\.(\d+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert int(match.group(1)) >= int(minimum.group(1))
+
+
+def repository_url() -> str:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    url = config["repository"]["url"]
+    assert re.fullmatch(r"https://[^\s/]+/[^\s/]+/[^\s/]+", url), f"_config.yml repository.url {url!r}"
+    assert config["launch_buttons"].get("colab_url") and config["launch_buttons"].get("binderhub_url")
+    return url
+
+
+def first_code_cell(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    assert code, f"{notebook.name} has no code cell"
+    source = code[0]["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
+def test_chapters_found():
+    assert len(CHAPTERS) >= 4, [path.name for path in CHAPTERS]
+
+
+def test_package_version_is_the_projects():
+    import vaetut
+
+    declared = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    assert vaetut.__version__ == declared.group(1)
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[path.stem for path in CHAPTERS])
+def test_chapter_installs_the_pinned_release_on_colab(notebook):
+    import vaetut
+
+    expected = f'%pip install --quiet "vaetut @ git+{repository_url()}@v{vaetut.__version__}"'
+    source = first_code_cell(notebook)
+    lines = [line.strip() for line in source.splitlines()]
+    assert expected in lines, f"{notebook.name}: the first code cell does not hold\n    {expected}\nbut:\n{source}"
+    installs = [line for line in lines if "pip install" in line]
+    assert installs == [expected], f"{notebook.name}: other installs in the first code cell: {installs}"
+    # Only where vaetut is missing (Colab) or only on Colab: nbval and a checkout use the local vaetut, fetch nothing.
+    guard = re.search(
+        r"^if .*(find_spec\([\"']vaetut[\"']\) is None|[\"']google\.colab[\"'] in sys\.modules).*:\s*$", source, re.M
+    )
+    assert guard, f'{notebook.name}: the install is not guarded by `if importlib.util.find_spec("vaetut") is None:`'
+    pip_line = next(line for line in source.splitlines() if line.strip() == expected)
+    assert pip_line.startswith((" ", "\t")) and source.index(pip_line) > guard.start(), (
+        f"{notebook.name}: the install line is not inside the guard"
+    )
