@@ -116,6 +116,14 @@ def test_book_builds_without_npm(book_build):
 
 
 @book
+def test_book_build_executes_no_notebook(book_build):
+    """Each chapter executes once per test run, under nbval; the book shows the committed outputs."""
+    assert "--config" in book_build.command, "the test build does not use the copy of _config.yml"
+    executed = [line for line in book_build.output.splitlines() if "Executing notebook" in line]
+    assert not executed, "the test build executed notebooks:\n" + "\n".join(executed)
+
+
+@book
 def test_toc_page_is_built(book_html, toc_page):
     assert page_html(book_html, toc_page).is_file(), f"{toc_page} is in _toc.yml but has no HTML page"
 
