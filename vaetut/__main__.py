@@ -69,18 +69,34 @@ def _parser() -> argparse.ArgumentParser:
         description="Train one VAE per beta on the embedded MNIST (no network) and print the beta table: held-out "
         "averages of C, U, S and -V, and the ratio -<V>/2(<U>+<S>). About 35 s on one core with the defaults.",
     )
-    table.add_argument("--betas", type=_beta, nargs="+", default=[0, 0.5, 1, 1.5, 2, 2.5, 3], metavar="BETA",
-                       help="the beta values, finite and >= 0 (default: 0 0.5 1 1.5 2 2.5 3)")
-    table.add_argument("--epochs", type=_positive_int("--epochs"), default=20,
-                       help="training epochs per beta (default: 20)")
-    table.add_argument("--latent-dim", type=_positive_int("--latent-dim"), default=20,
-                       help="latent dimensions D (default: 20)")
+    table.add_argument(
+        "--betas",
+        type=_beta,
+        nargs="+",
+        default=[0, 0.5, 1, 1.5, 2, 2.5, 3],
+        metavar="BETA",
+        help="the beta values, finite and >= 0 (default: 0 0.5 1 1.5 2 2.5 3)",
+    )
+    table.add_argument(
+        "--epochs", type=_positive_int("--epochs"), default=20, help="training epochs per beta (default: 20)"
+    )
+    table.add_argument(
+        "--latent-dim", type=_positive_int("--latent-dim"), default=20, help="latent dimensions D (default: 20)"
+    )
     table.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default: 0)")
-    table.add_argument("--threads", type=_positive_int("--threads", MAX_THREADS), default=1,
-                       help=f"torch CPU threads per training, 1 to {MAX_THREADS}; results depend on it (default: 1)")
-    table.add_argument("--jobs", type=_positive_int("--jobs", MAX_THREADS), default=None,
-                       help=f"parallel worker processes, 1 to {MAX_THREADS}; the table does not depend on it "
-                       "(default: one per core, up to the number of betas)")
+    table.add_argument(
+        "--threads",
+        type=_positive_int("--threads", MAX_THREADS),
+        default=1,
+        help=f"torch CPU threads per training, 1 to {MAX_THREADS}; results depend on it (default: 1)",
+    )
+    table.add_argument(
+        "--jobs",
+        type=_positive_int("--jobs", MAX_THREADS),
+        default=None,
+        help=f"parallel worker processes, 1 to {MAX_THREADS}; the table does not depend on it "
+        "(default: one per core, up to the number of betas)",
+    )
     table.add_argument("--csv", metavar="PATH", help="also write the table as CSV (columns beta,C,U,S,V,ratio) to PATH")
     return parser
 
@@ -124,22 +140,29 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     try:
-        table = beta_sweep(args.betas, epochs=args.epochs, latent_dim=args.latent_dim, seed=args.seed,
-                           threads=args.threads, n_jobs=args.jobs)
+        table = beta_sweep(
+            args.betas,
+            epochs=args.epochs,
+            latent_dim=args.latent_dim,
+            seed=args.seed,
+            threads=args.threads,
+            n_jobs=args.jobs,
+        )
     except (ValueError, TypeError) as error:
         print(f"python -m vaetut: error: {error}", file=sys.stderr)
         return 2
     shown = typeset(table, ascii=not unicode)
     print(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep="—" if unicode else "-"))
-    print(f"\n{len(table)} trainings in {time.perf_counter() - start:.1f} s "
-          f"(epochs={args.epochs}, D={args.latent_dim}, seed={args.seed}, threads={args.threads})")
+    print(
+        f"\n{len(table)} trainings in {time.perf_counter() - start:.1f} s "
+        f"(epochs={args.epochs}, D={args.latent_dim}, seed={args.seed}, threads={args.threads})"
+    )
     if args.csv is not None:
         try:  # through the path, never replacing what is there (a FIFO, a device, a symlink, a file's mode)
             with open(args.csv, "w", encoding="utf-8", newline="") as f:
                 f.write(table.to_csv(index=False))
         except OSError as error:
-            print(f"python -m vaetut: error: cannot write --csv {args.csv}: {error.strerror or error}",
-                  file=sys.stderr)
+            print(f"python -m vaetut: error: cannot write --csv {args.csv}: {error.strerror or error}", file=sys.stderr)
             return 1
     return 0
 
