@@ -192,3 +192,16 @@ def test_help_under_ascii_stdout():
         result = run(*args, env={"PYTHONIOENCODING": "ascii"})
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
         assert "--csv" in result.stdout or "beta-table" in result.stdout
+
+
+def test_version_is_kept_in_one_place(capsys):
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+
+    import vaetut
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "vaetut.__version__"}
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"vaetut {vaetut.__version__}"

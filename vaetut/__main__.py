@@ -61,7 +61,10 @@ def _beta(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog="python -m vaetut", description="Companion tools of the vaetut book.")
+    parser.add_argument("--version", action="version", version=f"vaetut {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     table = commands.add_parser(
         "beta-table",
