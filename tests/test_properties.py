@@ -438,3 +438,11 @@ def monkeypatch_module():
     mp.setattr(experiments, "fit", trained)
     yield
     mp.undo()
+
+
+@FAST
+@given(st.sampled_from(["vae", None, 3, torch.nn.Identity(), torch.nn.Linear(3, 3), torch.nn.Sequential()]))
+def test_fit_and_evaluate_reject_what_is_not_a_model(model):
+    for fn, kwargs in ((vaetut.evaluate, {}), (vaetut.fit, {"epochs": 1, "progress": False})):
+        ok, _ = call(fn, model, GOOD_IMAGES, names=("model",), **kwargs)
+        assert not ok
