@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -236,3 +239,118 @@ def test_connection_dropped_mid_file(tmp_path):
         httpd.shutdown()
         httpd.server_close()
     assert leftovers(tmp_path) == []
+
+
+class RawServer:
+    """127.0.0.1 only: ``body(handler)`` writes the whole response for every GET."""
+
+    def __init__(self, body):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                with contextlib.suppress(OSError):  # the client hangs up: fine
+                    body(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self.thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def drip(handler):
+    handler.send_response(200)
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    for _ in range(1000):  # one byte per 0.2 s: every read succeeds, the file never ends in time
+        handler.wfile.write(b"x")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+def endless(handler):
+    handler.send_response(200)  # no Content-Length: the body ends when the server hangs up, which it never does
+    handler.end_headers()
+    for _ in range(100_000):
+        handler.wfile.write(b"\0" * 65536)
+
+
+def test_drip_feed_hits_the_deadline(tmp_path):
+    with RawServer(drip) as server:
+        start = time.monotonic()
+        with pytest.raises(ConnectionError, match="did not finish within 1 s") as info:
+            fetch(tmp_path, server.url, files=["a.gz"], sha256={"a.gz": "0" * 64}, timeout=5, deadline=1)
+        assert time.monotonic() - start < 5  # the per-read timeout never fires: the deadline does
+    assert "embedded" in str(info.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_endless_body_is_cut_at_the_known_size(tmp_path):
+    with RawServer(endless) as server:
+        with pytest.raises(ValueError, match="more than the 100000 bytes of a.gz"):
+            fetch(tmp_path, server.url, files=["a.gz"], sha256={"a.gz": "0" * 64}, sizes={"a.gz": 100_000})
+    assert leftovers(tmp_path) == []
+
+
+def test_known_sizes_cover_the_four_files():
+    assert sorted(download.SIZES) == sorted(SHA256) and all(size > 0 for size in download.SIZES.values())
+
+
+def test_stale_part_files_are_removed_fresh_ones_kept(served, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    name = MNIST_FILES["test"][1]
+    stale, fresh = cache / f".{name}.abc123.part", cache / f".{name}.def456.part"
+    stale.write_bytes(b"left by a killed download")
+    fresh.write_bytes(b"another process is downloading this right now")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fetch(cache, served.url, files=[name], sha256=served.hashes, deadline=600)
+    assert leftovers(cache) == sorted([name, fresh.name])
+
+
+def test_hand_placed_file_with_wrong_hash_is_named(tmp_path):
+    with socket.socket() as s:  # nothing listens there: offline
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    name = MNIST_FILES["test"][1]
+    (tmp_path / name).write_bytes(b"not MNIST")
+    with pytest.raises(ConnectionError) as info:
+        fetch(tmp_path, f"http://127.0.0.1:{port}/", files=[name])
+    message = str(info.value)
+    assert f"the file at {tmp_path / name} has the wrong SHA-256" in message
+    assert hashlib.sha256(b"not MNIST").hexdigest() in message and SHA256[name] in message
+    assert "by hand" not in message
+    assert (tmp_path / name).read_bytes() == b"not MNIST"  # nothing of theirs is touched
+
+
+def test_cache_path_that_is_a_file(tmp_path):
+    (tmp_path / "cache").write_text("a file")
+    with pytest.raises(NotADirectoryError, match="is not a directory; set VAETUT_DATA_DIR"):
+        fetch(tmp_path / "cache", "http://127.0.0.1:9/", files=["a.gz"], sha256={"a.gz": "0" * 64})
+    assert (tmp_path / "cache").read_text() == "a file"
+
+
+def test_read_only_cache(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o555)
+    if os.geteuid() == 0:  # root writes anywhere: make the permission check see what a user sees
+        monkeypatch.setattr(download.os, "access", lambda path, mode: False)
+    with pytest.raises(PermissionError, match="is read-only; set VAETUT_DATA_DIR"):
+        fetch(cache, "http://127.0.0.1:9/", files=["a.gz"], sha256={"a.gz": "0" * 64})
+    assert leftovers(cache) == []
+
+
+@pytest.mark.parametrize("bad", [{"timeout": 0}, {"deadline": -1}, {"deadline": float("inf")}, {"timeout": "5"}])
+def test_bad_timeouts_are_named(tmp_path, bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        fetch(tmp_path, "http://127.0.0.1:9/", files=["a.gz"], sha256={"a.gz": "0" * 64}, **bad)

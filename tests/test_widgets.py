@@ -61,3 +61,14 @@ def test_import_vaetut_without_ipywidgets():
     code = "import sys; sys.modules['ipywidgets'] = None; import vaetut, vaetut.widgets, vaetut.plots; print('ok')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_explorer_without_ipywidgets_says_how_to_install_it():
+    code = (
+        "import sys; sys.modules['ipywidgets'] = None\n"
+        "import torch, vaetut.widgets as w\n"
+        "try:\n    w.beta_explorer({0.0: None}, torch.rand(2, 784), torch.zeros(2))\n"
+        "except ImportError as e:\n    print(e)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "pip install 'vaetut[widgets]'" in result.stdout, result.stderr

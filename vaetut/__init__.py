@@ -20,7 +20,7 @@ from .energies import (
 from .models import VAE, Autoencoder
 from .train import evaluate, fit, reproducible
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Autoencoder",

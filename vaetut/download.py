@@ -7,9 +7,15 @@ and C. Cortes, licensed CC BY-SA 3.0. The four files are gzipped *IDX* files: a 
 ``0x00 0x00 <dtype code> <number of dimensions>``, one uint32 per dimension, then the data in C
 order (dtype code 0x08 = unsigned byte).
 
-`fetch` downloads each file into a temporary file next to its final place, checks its SHA-256 and
-only then renames it into the cache (`os.replace` is atomic), so a partial or corrupt download
-never stays there. No network? `load_mnist(source="embedded")`, the default, needs none.
+`fetch` downloads each file into a temporary ``.part`` file next to its final place, checks its
+size and SHA-256 and only then renames it into the cache (`os.replace` is atomic), so a partial or
+corrupt download never stays under a final name. Each file has an overall deadline (a mirror that
+drips bytes cannot stall it) and a size cap (the known size: an endless response is cut off at
+once); ``.part`` files older than the deadline (left by a killed process) are removed.
+No network? `load_mnist(source="embedded")`, the default, needs none.
+
+(The standard library suffices: pooch would add requests and still need a custom downloader for
+the deadline and the size cap.)
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import http.client
 import os
 import struct
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -29,7 +36,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["DEFAULT_BASE_URL", "MNIST_FILES", "SHA256", "cache_dir", "fetch", "load_full", "read_idx", "write_idx"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MNIST_FILES",
+    "SHA256",
+    "SIZES",
+    "cache_dir",
+    "fetch",
+    "load_full",
+    "read_idx",
+    "write_idx",
+]
 
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -41,6 +58,13 @@ SHA256 = {
     "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+# Their sizes in bytes: the download of a file stops as soon as more arrive.
+SIZES = {
+    "train-images-idx3-ubyte.gz": 9912422,
+    "train-labels-idx1-ubyte.gz": 28881,
+    "t10k-images-idx3-ubyte.gz": 1648877,
+    "t10k-labels-idx1-ubyte.gz": 4542,
 }
 DEFAULT_BASE_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"  # the mirror torchvision uses
 
@@ -115,37 +139,49 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _offline_message(url: str, reason, directory: Path, names) -> str:
+def _offline_message(url: str, reason, directory: Path, names, bad: str | None = None) -> str:
+    by_hand = (
+        f"{bad}; delete it or replace it with the right file"
+        if bad
+        else f"download these files by hand ({', '.join(names)}) into {directory}"
+    )
     return (
         f"could not download {url}: {reason}.\n"
-        "Check your internet connection; or download these files by hand "
-        f"({', '.join(names)}) into {directory} ; or set VAETUT_DATA_DIR to a directory that holds them "
+        f"Check your internet connection; or {by_hand}; or set VAETUT_DATA_DIR to a directory that holds them "
         '(VAETUT_MNIST_URL chooses another mirror); or use load_mnist(source="embedded"), the default, '
         "which ships with vaetut and needs no network."
     )
 
 
-def _download(url: str, target: Path, expected: str, timeout: float, names) -> None:
-    """Download ``url`` to ``target`` via a temporary file in the same directory; verify before renaming."""
+def _download(url: str, target: Path, expected: str, size: int | None, timeout: float, deadline: float) -> None:
+    """Download ``url`` to ``target`` via a ``.part`` file in the same directory; verify before renaming.
+
+    Raises ConnectionError (its message is the reason only) or ValueError (wrong size or SHA-256).
+    """
+    stop = time.monotonic() + deadline
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        digest = hashlib.sha256()
+        digest, received = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    size, announced = 0, response.headers.get("Content-Length")
-                    for chunk in iter(lambda: response.read(1 << 16), b""):
+                with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response:
+                    announced = response.headers.get("Content-Length")
+                    if size is not None and announced is not None and int(announced) > size:
+                        raise ValueError(f"{url} announces {announced} bytes, more than the {size} of {target.name}")
+                    while chunk := response.read1(1 << 16):
+                        received += len(chunk)
+                        if size is not None and received > size:
+                            raise ValueError(f"{url} sent more than the {size} bytes of {target.name}; nothing saved")
+                        if time.monotonic() > stop:
+                            raise TimeoutError(f"the download did not finish within {deadline:g} s ({received} bytes)")
                         digest.update(chunk)
                         out.write(chunk)
-                        size += len(chunk)
-                    if announced is not None and size != int(announced):
-                        raise ConnectionError(f"the connection closed after {size} of {announced} bytes")
+                    if announced is not None and received != int(announced):
+                        raise ConnectionError(f"the connection closed after {received} of {announced} bytes")
             except urllib.error.HTTPError as exc:
-                reason = f"HTTP {exc.code} {exc.reason}"
-                raise ConnectionError(_offline_message(url, reason, target.parent, names)) from exc
+                raise ConnectionError(f"HTTP {exc.code} {exc.reason}") from exc
             except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as exc:
-                reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-                raise ConnectionError(_offline_message(url, reason, target.parent, names)) from exc
+                raise ConnectionError(str(getattr(exc, "reason", None) or exc or type(exc).__name__)) from exc
         actual = digest.hexdigest()
         if actual != expected:
             raise ValueError(
@@ -160,26 +196,71 @@ def _download(url: str, target: Path, expected: str, timeout: float, names) -> N
         raise
 
 
-def fetch(root=None, base_url=None, *, files=None, sha256=None, timeout: float = 30.0) -> Path:
+def _remove_stale_parts(directory: Path, names, age: float) -> None:
+    """Remove ``.part`` files of these names older than ``age`` seconds (left by a killed download)."""
+    now = time.time()
+    for name in names:
+        for part in directory.glob(f".{name}.*.part"):
+            with contextlib.suppress(OSError):
+                if now - part.stat().st_mtime > age:
+                    part.unlink()
+
+
+def _writable_cache(directory: Path) -> None:
+    """Create the cache directory; a one-line error if it is a file or cannot be written."""
+    hint = "set VAETUT_DATA_DIR (or root=) to a writable directory"
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(f"the MNIST cache {directory} is not a directory; {hint}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PermissionError(f"cannot create the MNIST cache {directory}: {exc.strerror or exc}; {hint}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(f"the MNIST cache {directory} is read-only; {hint}")
+
+
+def fetch(
+    root=None, base_url=None, *, files=None, sha256=None, sizes=None, timeout: float = 30.0, deadline: float = 600.0
+) -> Path:
     """Make sure every file is in the cache directory with the right SHA-256; return that directory.
 
-    ``files`` defaults to all four MNIST files and ``sha256`` to `SHA256`; ``base_url`` defaults to
-    ``$VAETUT_MNIST_URL``, else `DEFAULT_BASE_URL`. A cached file with a wrong hash is downloaded again.
+    ``files`` defaults to all four MNIST files, ``sha256`` to `SHA256` and ``sizes`` (the cap in bytes,
+    per file; a file not in it has none) to `SIZES`; ``base_url`` defaults to ``$VAETUT_MNIST_URL``,
+    else `DEFAULT_BASE_URL`. ``timeout`` (s) bounds each wait for the server, ``deadline`` (s) each
+    whole file. A cached file with a wrong hash is downloaded again.
     """
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     directory = cache_dir(root)
     base_url = base_url or os.environ.get("VAETUT_MNIST_URL") or DEFAULT_BASE_URL
     base_url = base_url if base_url.endswith("/") else base_url + "/"
     names = list(files) if files is not None else [name for pair in MNIST_FILES.values() for name in pair]
     hashes = SHA256 if sha256 is None else sha256
+    sizes = SIZES if sizes is None else sizes
     missing = [name for name in names if name not in hashes]
     if missing:
         raise ValueError(f"no SHA-256 known for {missing}; pass them in sha256=")
-    directory.mkdir(parents=True, exist_ok=True)
+    todo = {}  # name -> why the file there is wrong (None: absent)
     for name in names:
         target, expected = directory / name, hashes[name].lower()
-        if target.is_file() and _sha256_of(target) == expected:
-            continue  # cached and verified; a file with a wrong hash falls through and is replaced
-        _download(base_url + name, target, expected, timeout, names)
+        if target.is_file():
+            actual = _sha256_of(target)
+            if actual == expected:
+                continue  # cached and verified
+            todo[name] = f"the file at {target} has the wrong SHA-256 ({actual}, expected {expected})"
+        else:
+            todo[name] = None
+    if not todo:
+        return directory
+    _writable_cache(directory)
+    _remove_stale_parts(directory, todo, deadline)
+    for name, bad in todo.items():
+        url = base_url + name
+        try:
+            _download(url, directory / name, hashes[name].lower(), sizes.get(name), timeout, deadline)
+        except ConnectionError as exc:
+            raise ConnectionError(_offline_message(url, exc, directory, list(todo), bad)) from exc
     return directory
 
 

@@ -47,7 +47,8 @@ def _row(beta: float, c: float, u: float, s: float, v: float) -> dict[str, float
 
 
 def _check_betas(betas) -> list[float]:
-    if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable):
+    zero_d = isinstance(betas, (torch.Tensor, np.ndarray)) and betas.ndim == 0  # Iterable, yet not iterable
+    if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable) or zero_d:
         raise TypeError(f"betas must be a sequence of numbers, got {betas!r}")
     betas = [check_beta(b) for b in betas]
     if not betas:

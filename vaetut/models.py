@@ -93,6 +93,9 @@ def _check_input(model: nn.Module, y: torch.Tensor, name: str = "y", width: int 
         raise ValueError(f"{name} must have shape (N, {width}), got {tuple(y.shape)}")
     if not y.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {y.dtype}")
+    dtype = next(model.parameters()).dtype
+    if y.dtype != dtype:
+        raise TypeError(f"{name} must have the model's dtype {dtype}, got {y.dtype} (convert it with .to({dtype}))")
 
 
 class Autoencoder(nn.Module):

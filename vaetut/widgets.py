@@ -61,6 +61,18 @@ class Frames:
         )
 
 
+def _ipywidgets():
+    """ipywidgets, or an ImportError that says how to install it."""
+    try:
+        import ipywidgets
+    except ImportError as error:
+        raise ImportError(
+            "the live explorers need ipywidgets: pip install 'vaetut[widgets]' (or pip install ipywidgets); "
+            "the *_animation functions work without it"
+        ) from error
+    return ipywidgets
+
+
 @contextmanager
 def _eval_mode(model: torch.nn.Module):
     """Run in eval mode, then give the model back in the mode it came in."""
@@ -96,7 +108,7 @@ def _check_models(models: dict, what: str) -> None:
 
 def denoising_explorer(models: dict, images: torch.Tensor, *, kind: str = "mask", levels=DEFAULT_LEVELS, seed: int = 0):
     """A live slider over the noise level (and a menu of corruption kinds) showing each model's denoised digits."""
-    import ipywidgets as widgets
+    widgets = _ipywidgets()
     from IPython.display import display
 
     from .data import CORRUPTIONS
@@ -164,7 +176,7 @@ def _beta_figure(summary: dict, beta: float, labels, max_points: int) -> Figure:
 def beta_explorer(models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0,
                   max_points: int = 500):
     """A live β slider over trained VAEs ({β: model}, trained with ``cost``): the bubbles and ⟨C⟩ ⟨U⟩ ⟨S⟩ −⟨V⟩."""
-    import ipywidgets as widgets
+    widgets = _ipywidgets()
     from IPython.display import display
 
     _check_models(models, "β")
