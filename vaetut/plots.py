@@ -394,7 +394,7 @@ def denoising_field(clean, corrupted, denoised, *, title: str | None = None, ax=
     clean = _points("clean", clean)
     corrupted = _points("corrupted", corrupted)
     denoised = _points("denoised", denoised, n=len(corrupted))
-    fig, ax = _figure_and_axes(ax, (5.5, 5.0))
+    fig, ax = _figure_and_axes(ax, (5.5, 5.8))
     ax.scatter(clean[:, 0], clean[:, 1], s=8, color="C0", alpha=0.6, linewidths=0, label="data y", zorder=2)
     ax.scatter(
         corrupted[:, 0],
@@ -420,11 +420,11 @@ def denoising_field(clean, corrupted, denoised, *, title: str | None = None, ax=
         label="arrow to the DAE's output ỹ",
         zorder=4,
     )
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal")
     ax.set_xlabel(r"$y_1$")
     ax.set_ylabel(r"$y_2$")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     return fig
