@@ -267,3 +267,76 @@ def test_history_plot_one_panel_per_column_loss_first():
     assert len(plots.history_plot(history().iloc[:1]).axes) == 3  # β = 0 histories have one row
     with pytest.raises(ValueError, match="loss"):
         plots.history_plot(frame.drop(columns="loss"))
+
+
+# --- chapters 1-2 ---
+from matplotlib.quiver import Quiver  # noqa: E402
+
+
+def coded_digits(z):
+    """An oracle decoder: pixel 0 holds the sigmoid of z₁, pixel 1 of z₂, the rest 0.5."""
+    images = torch.full((len(z), 784), 0.5, dtype=z.dtype)
+    images[:, 0], images[:, 1] = torch.sigmoid(z[:, 0]), torch.sigmoid(z[:, 1])
+    return images
+
+
+def test_latent_grid_puts_each_decoding_at_its_code():
+    z1, z2 = np.linspace(-2, 2, 5), np.linspace(-1, 2, 4)
+    seen = []
+    fig = plots.latent_grid(lambda z: seen.append(z.clone()) or coded_digits(z), z1, z2)
+    assert plt.get_fignums() == [] and fig.get_figwidth() <= 9.0
+    assert len(seen) == 1 and tuple(seen[0].shape) == (20, 2) and not seen[0].requires_grad
+    ax = fig.axes[0]
+    (shown,) = ax.get_images()
+    mosaic = np.asarray(shown.get_array())
+    assert mosaic.shape == (4 * 28, 5 * 28)
+    assert shown.get_cmap().name == plots.IMAGE_CMAP and shown.get_clim() == (0.0, 1.0)
+    # the tile in row r (from the top) and column c shows the decoding of (z1[c], z2[-1 - r])
+    for r in range(4):
+        for c in range(5):
+            tile = mosaic[28 * r : 28 * (r + 1), 28 * c : 28 * (c + 1)].reshape(784)
+            expected = 1 / (1 + np.exp(-np.array([z1[c], z2[3 - r]])))
+            np.testing.assert_allclose(tile[:2], expected, rtol=1e-6)
+            np.testing.assert_allclose(tile[2:], 0.5)
+    # in code units: each tile is centred on its code
+    np.testing.assert_allclose(shown.get_extent(), [-2.5, 2.5, -1.5, 2.5])
+    assert ax.get_xlabel() == r"$z_1$" and ax.get_ylabel() == r"$z_2$"
+
+
+def test_latent_grid_rejects_bad_input():
+    with pytest.raises(ValueError, match="z1 must be 1-D"):
+        plots.latent_grid(coded_digits, [0.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="z2 must be increasing and evenly spaced"):
+        plots.latent_grid(coded_digits, [0.0, 1.0], [0.0, 1.0, 3.0])
+    with pytest.raises(ValueError, match=r"decode\(codes\) must have shape \(N, 784\)"):
+        plots.latent_grid(lambda z: torch.zeros(len(z), 10), [0.0, 1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="one image per code"):
+        plots.latent_grid(lambda z: torch.zeros(3, 784), [0.0, 1.0], [0.0, 1.0])
+
+
+def test_denoising_field_draws_an_arrow_from_each_corrupted_input_to_its_output():
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(0, 1, (30, 2))
+    corrupted = rng.uniform(0, 1, (12, 2))
+    denoised = torch.tensor(rng.uniform(0, 1, (12, 2)))
+    fig = plots.denoising_field(clean, torch.tensor(corrupted), denoised, title="t")
+    assert plt.get_fignums() == [] and fig.get_figwidth() <= 9.0
+    ax = fig.axes[0]
+    (arrows,) = [c for c in ax.collections if isinstance(c, Quiver)]
+    np.testing.assert_allclose(arrows.get_offsets(), corrupted)
+    np.testing.assert_allclose(np.column_stack([arrows.U, arrows.V]), denoised.numpy() - corrupted)
+    assert arrows.angles == "xy" and arrows.scale_units == "xy" and arrows.scale == 1  # arrows end at ỹ
+    dots, rings = [c for c in ax.collections if isinstance(c, PathCollection)]
+    np.testing.assert_allclose(dots.get_offsets(), clean)
+    np.testing.assert_allclose(rings.get_offsets(), corrupted)
+    assert ax.get_xlabel() == r"$y_1$" and ax.get_ylabel() == r"$y_2$" and ax.get_title() == "t"
+    assert len(ax.get_legend().get_texts()) == 3
+    png_bytes(fig)
+
+
+def test_denoising_field_rejects_bad_shapes():
+    points = np.zeros((5, 2))
+    with pytest.raises(ValueError, match=r"denoised must have shape \(5, 2\), got \(4, 2\)"):
+        plots.denoising_field(points, points, points[:4])
+    with pytest.raises(ValueError, match=r"clean must have shape \(N, 2\) with N ≥ 1, got \(5, 3\)"):
+        plots.denoising_field(np.zeros((5, 3)), points, points)

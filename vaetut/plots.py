@@ -357,3 +357,103 @@ def history_plot(history_frame) -> Figure:
     shown = history_frame.rename(columns={term: f"⟨{term}⟩" for term in ("C", "U", "S", "V")})  # averages per epoch
     columns = ["loss"] + [column for column in shown.columns if column != "loss"]
     return _panels(shown.rename_axis(shown.index.name or "epoch"), columns)
+
+
+# --- chapters 1-2 ---
+
+__all__ += ["denoising_field", "latent_grid"]
+
+
+def _grid_axis(name: str, values) -> np.ndarray:
+    """Grid coordinates as a float array (K,), K ≥ 2, increasing and evenly spaced, else ValueError."""
+    array = _array(values)
+    if array.ndim != 1 or array.size < 2:
+        raise ValueError(f"{name} must be 1-D with at least 2 values, got shape {tuple(array.shape)}")
+    steps = np.diff(array)
+    if not np.all(steps > 0) or not np.allclose(steps, steps[0], rtol=1e-6, atol=0):
+        raise ValueError(f"{name} must be increasing and evenly spaced, got {array.tolist()}")
+    return array
+
+
+def latent_grid(decode, z1, z2, *, title: str | None = None) -> Figure:
+    """The decoder's image of a regular grid of codes, each digit drawn at its code in the (z₁, z₂) plane.
+
+    decode: a function from codes (N, 2) to images (N, 784), e.g. ``model.decode``; it is
+    called once, without gradients, on all len(z1) × len(z2) codes. z1, z2: the grid's
+    coordinates, increasing and evenly spaced. Axes are in code units, so the picture
+    lines up with `latent_scatter` of the same codes.
+    """
+    import torch  # here, not at import: plotting stays usable without building a graph
+
+    z1, z2 = _grid_axis("z1", z1), _grid_axis("z2", z2)
+    rows = z2[::-1]  # top row = largest z₂
+    codes = np.stack(np.meshgrid(z1, rows, indexing="xy"), axis=-1).reshape(-1, 2)  # (K₂·K₁, 2) row by row
+    with torch.no_grad():
+        images = _images("decode(codes)", decode(torch.as_tensor(codes, dtype=torch.get_default_dtype())))
+    if len(images) != len(codes):
+        raise ValueError(f"decode must return one image per code ({len(codes)}), got {len(images)}")
+    tiles = images.reshape(len(rows), len(z1), SIDE, SIDE)  # (K₂, K₁, 28, 28)
+    mosaic = tiles.transpose(0, 2, 1, 3).reshape(len(rows) * SIDE, len(z1) * SIDE)
+    dx, dy = z1[1] - z1[0], z2[1] - z2[0]
+    extent = (z1[0] - dx / 2, z1[-1] + dx / 2, z2[0] - dy / 2, z2[-1] + dy / 2)
+    fig, ax = _figure_and_axes(None, (5.5, 5.0))
+    ax.imshow(mosaic, cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, extent=extent, aspect="auto", interpolation="nearest")
+    _latent_labels(ax, 2)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _points(name: str, values, n: int | None = None) -> np.ndarray:
+    """2-D points as a float array (N, 2), N ≥ 1 (N = n if given), else ValueError naming the shape."""
+    array = _array(values)
+    if array.ndim != 2 or array.shape[1] != 2 or len(array) == 0 or (n is not None and len(array) != n):
+        want = f"({n}, 2)" if n is not None else "(N, 2) with N ≥ 1"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(array.shape)}")
+    return array
+
+
+def denoising_field(clean, corrupted, denoised, *, title: str | None = None, ax=None) -> Figure:
+    """A denoising AE on 2-D data as a vector field: an arrow from each corrupted input to the DAE's output.
+
+    clean: (M, 2) data points, drawn as dots; corrupted: (N, 2) corrupted inputs, drawn as
+    rings; denoised: (N, 2) the DAE's outputs ỹ for them. Each arrow goes from a corrupted
+    input to its ỹ, in data units (Vincent et al. 2008; Alain & Bengio 2014).
+    """
+    clean = _points("clean", clean)
+    corrupted = _points("corrupted", corrupted)
+    denoised = _points("denoised", denoised, n=len(corrupted))
+    fig, ax = _figure_and_axes(ax, (5.5, 5.8))
+    ax.scatter(clean[:, 0], clean[:, 1], s=8, color="C0", alpha=0.6, linewidths=0, label="data y", zorder=2)
+    ax.scatter(
+        corrupted[:, 0],
+        corrupted[:, 1],
+        s=22,
+        facecolors="none",
+        edgecolors="C3",
+        linewidths=1.0,
+        label="corrupted y (the DAE's input)",
+        zorder=3,
+    )
+    step = denoised - corrupted  # (N, 2)
+    ax.quiver(
+        corrupted[:, 0],
+        corrupted[:, 1],
+        step[:, 0],
+        step[:, 1],
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        color="C2",
+        width=0.004,
+        label="arrow to the DAE's output ỹ",
+        zorder=4,
+    )
+    ax.set_aspect("equal")
+    ax.set_xlabel(r"$y_1$")
+    ax.set_ylabel(r"$y_2$")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
