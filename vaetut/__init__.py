@@ -16,6 +16,7 @@ from .energies import (
     reconstruction_cost,
     vae_loss,
 )
+from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
 from .train import evaluate, fit, reproducible
 
@@ -30,6 +31,7 @@ __all__ = [
     "fit",
     "kl_divergence",
     "load_mnist",
+    "log_likelihood",
     "log_volume",
     "potential_energy",
     "prior_energy",
