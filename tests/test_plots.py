@@ -339,3 +339,13 @@ def test_beta_frame_marks_its_beta_with_the_same_axes_everywhere():
         plots.beta_frame(mu, logvar, labels, table, 0.7)
     with pytest.raises(ValueError, match="missing"):
         plots.beta_frame(mu, logvar, labels, table.drop(columns="S"), 1.0)
+
+
+def test_beta_table_plot_labels_every_panel_and_marks_ratio_one():
+    fig = plots.beta_table_plot(SLIDES_TABLE.assign(ratio=1.0), theory=SLIDES_TABLE)
+    assert all(ax.get_ylabel() for ax in fig.axes)
+    ratio = fig.axes[-1]
+    (reference,) = ratio.collections
+    np.testing.assert_allclose(reference.get_segments()[0][:, 1], [1.0, 1.0])
+    measured = fig.axes[0].lines[0]
+    assert measured.get_label() == "measured" and measured.get_linestyle() == "None"

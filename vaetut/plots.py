@@ -331,7 +331,8 @@ def beta_table_plot(table, *, theory=None) -> Figure:
             f"table is missing columns {missing} (the minus in '−⟨V⟩' is U+2212); got {list(table.columns)}"
         )
     columns = list(TABLE_COLUMNS) + (["ratio"] if "ratio" in table.columns else [])
-    return _panels(table, columns, overlay=None if theory is None else _indexed_by_beta("theory", theory))
+    figure = _panels(table, columns, overlay=None if theory is None else _indexed_by_beta("theory", theory))
+    return _finish_beta_panels(figure, columns, theory is not None)
 
 
 def curve(x, ys: dict, *, xlabel: str, ylabel: str, title: str | None = None) -> Figure:
@@ -513,3 +514,27 @@ def beta_frame(
         ax.legend(fontsize=9, loc="upper left" if ax is energies else "upper right")
     cost.set_ylabel("held-out average")
     return fig
+
+
+def _finish_beta_panels(figure: Figure, columns, with_theory: bool) -> Figure:
+    """Y labels on every β-table panel, a reference line at 1 on the ratio panel, measured values as dots."""
+    for ax, column in zip(figure.axes, columns):
+        ax.set_ylabel({"⟨C⟩": "held-out average", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats per image"))
+        if column == "ratio":  # a LineCollection, not a Line2D: ax.lines holds only the data
+            ax.hlines(1.0, 0, 1, transform=ax.get_yaxis_transform(), colors="black", linestyles=":", linewidth=1)
+            ax.annotate(
+                "1: second moments of the prior",
+                (0.98, 1.0),
+                xycoords=("axes fraction", "data"),
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="0.3",
+            )
+        if with_theory:  # measured at the grid's β only, not in between: dots, no line
+            for line in ax.get_lines():
+                if line.get_label() == "measured":
+                    line.set_linestyle("none")
+    if with_theory:
+        figure.axes[0].legend(fontsize=8)
+    return figure
