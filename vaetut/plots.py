@@ -519,18 +519,9 @@ def beta_frame(
 def _finish_beta_panels(figure: Figure, columns, with_theory: bool) -> Figure:
     """Y labels on every β-table panel, a reference line at 1 on the ratio panel, measured values as dots."""
     for ax, column in zip(figure.axes, columns):
-        ax.set_ylabel({"⟨C⟩": "held-out average", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats per image"))
+        ax.set_ylabel({"⟨C⟩": "held-out average", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats"))
         if column == "ratio":  # a LineCollection, not a Line2D: ax.lines holds only the data
             ax.hlines(1.0, 0, 1, transform=ax.get_yaxis_transform(), colors="black", linestyles=":", linewidth=1)
-            ax.annotate(
-                "1: second moments of the prior",
-                (0.98, 1.0),
-                xycoords=("axes fraction", "data"),
-                ha="right",
-                va="bottom",
-                fontsize=8,
-                color="0.3",
-            )
         if with_theory:  # measured at the grid's β only, not in between: dots, no line
             for line in ax.get_lines():
                 if line.get_label() == "measured":
