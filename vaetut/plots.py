@@ -259,7 +259,7 @@ def bubble_plot(
     if colorbar:
         _digit_colorbar(ax)
     if title:
-        ax.set_title(title, loc="left" if legend else "center")
+        ax.set_title(title, pad=18 if legend else None)  # above the legend's row
     return fig
 
 
