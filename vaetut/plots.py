@@ -519,7 +519,7 @@ def beta_frame(
 def _finish_beta_panels(figure: Figure, columns, with_theory: bool) -> Figure:
     """Y labels on every β-table panel, a reference line at 1 on the ratio panel, measured values as dots."""
     for ax, column in zip(figure.axes, columns):
-        ax.set_ylabel({"⟨C⟩": "held-out average", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats"))
+        ax.set_ylabel({"⟨C⟩": "average per sample", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats"))
         if column == "ratio":  # a LineCollection, not a Line2D: ax.lines holds only the data
             ax.hlines(1.0, 0, 1, transform=ax.get_yaxis_transform(), colors="black", linestyles=":", linewidth=1)
         if with_theory:  # measured at the grid's β only, not in between: dots, no line
