@@ -1,11 +1,15 @@
-"""The β table is reproducible, and has the properties the book explains.
+"""The β table is the same on any CPU, and has the properties the book explains.
 
-`beta_sweep()` with its defaults is the table of chapter 4. It is recomputed here (~40 s on one
-CPU thread) and compared with the stored reference, `tests/data/beta_table_reference.csv`
-(written by torch 2.13.0 CPU, one thread). Independently of that file, the properties the
-chapter explains are checked, each against its own oracle: the β = 0 row is the data's own
-spread computed with plain torch, the trends are monotone, the ratio −⟨V⟩/2(⟨U⟩ + ⟨S⟩) is
-close to 1, and a trained linear VAE matches the closed form of `linear_vae_theory`.
+`beta_sweep()` with its defaults is the table of chapter 4, trained in float64. The stored
+reference, `tests/data/beta_table_reference.csv`, was written natively on an AVX2 x86 CPU
+(torch 2.13.0 CPU). Here rows of it are recomputed at full epochs in a subprocess that runs
+PyTorch's generic kernels (``ATEN_CPU_CAPABILITY=default``), which sum in another order, as
+another CPU would; they must agree to rtol 1e-6, and so at every printed digit. Chapter 4
+prints the whole table natively and nbval compares it with the committed output, so no sweep
+is repeated here. The properties the chapter explains are checked on the reference, each
+against its own oracle: the β = 0 row is the data's own spread computed with plain torch, the
+trends are monotone, and the ratio −⟨V⟩/2(⟨U⟩ + ⟨S⟩) is close to 1. (A trained linear VAE
+against the closed form of `linear_vae_theory` is chapter 4's own check: its cell asserts it.)
 
 To rewrite the reference after a deliberate change to the experiment:
     python -c "from vaetut.experiments import beta_sweep; beta_sweep().to_csv(
@@ -14,6 +18,9 @@ To rewrite the reference after a deliberate change to the experiment:
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,68 +28,59 @@ import pandas as pd
 import pytest
 import torch
 
-from vaetut import load_mnist, synthetic_gaussian
-from vaetut.experiments import COLUMNS, SLIDES_BETAS, beta_sweep, linear_vae_theory
+from vaetut import load_mnist
+from vaetut.experiments import COLUMNS, SLIDES_BETAS, beta_sweep
 
 REFERENCE = Path(__file__).parent / "data" / "beta_table_reference.csv"
-TERMS = ["⟨C⟩", "⟨U⟩", "⟨S⟩", "−⟨V⟩"]
-
-# The linear-VAE check of chapter 4: zero-mean Gaussian data whose directions switch on at
-# β > 1/λ = 0.25, 0.625, 1.11 and (never, in the slides' range) 4; none sits near a grid β.
-LINEAR_VARIANCES = (4.0, 1.6, 0.9, 0.25)
-LINEAR_SETTINGS = dict(hidden_dims=(), output="linear", latent_dim=len(LINEAR_VARIANCES), epochs=150,
-                       batch_size=2000, lr=1e-2, seed=0)
+TERMS = ["C", "U", "S", "V"]
+CROSS_CPU_BETAS = (1.0, 3.0)  # the steepest fall of ⟨C⟩, and the largest energies
 
 
 @pytest.fixture(scope="module")
-def table() -> pd.DataFrame:
-    return beta_sweep()
+def reference() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE)
 
 
-def test_table_matches_reference(table):
-    reference = pd.read_csv(REFERENCE)
-    assert list(reference.columns) == list(COLUMNS)
-    assert list(table.columns) == list(COLUMNS)
-    np.testing.assert_array_equal(table["β"].to_numpy(), reference["β"].to_numpy())
-    # Last-digit differences across CPUs are possible; anything larger is a changed experiment.
-    np.testing.assert_allclose(table[list(COLUMNS[1:])].to_numpy(), reference[list(COLUMNS[1:])].to_numpy(),
-                               rtol=1e-3, atol=1e-9, equal_nan=True)
+@pytest.mark.slow
+def test_rows_on_another_cpu_match_the_reference_to_every_printed_digit(reference, tmp_path):
+    out = tmp_path / "rows.csv"
+    code = (
+        "import sys; from vaetut.experiments import beta_sweep; "
+        f"beta_sweep({list(CROSS_CPU_BETAS)}, n_jobs=2).to_csv(sys.argv[1], index=False, float_format='%.17g')"
+    )
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="default")
+    subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True, timeout=600)
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == list(COLUMNS) == list(reference.columns)
+    expected = reference.set_index("beta").loc[list(CROSS_CPU_BETAS)].reset_index()
+    np.testing.assert_allclose(rows.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=0)
+    pd.testing.assert_frame_equal(rows.round(4), expected.round(4), check_dtype=False)
 
 
-def test_beta_zero_is_total_collapse(table):
-    row = table[table["β"] == 0].iloc[0]
-    assert row["⟨U⟩"] == 0 and row["⟨S⟩"] == 0 and row["−⟨V⟩"] == 0
-    assert np.isnan(row["ratio"])
+def test_beta_zero_is_total_collapse(reference):
+    # Setting the collapse needs no training: recompute that row here, natively.
+    row = beta_sweep([0.0]).iloc[0]
+    assert row["U"] == 0 and row["S"] == 0 and row["V"] == 0 and np.isnan(row["ratio"])
     # The decoder can only output the training mean: ⟨C⟩ is the held-out spread around it.
-    y_train, y_test = load_mnist(split="train")[0].double(), load_mnist(split="test")[0].double()
+    y_train = load_mnist(split="train", dtype=torch.float64)[0]
+    y_test = load_mnist(split="test", dtype=torch.float64)[0]
     spread = 0.5 * (y_test - y_train.mean(dim=0)).pow(2).sum(dim=1).mean().item()
-    assert row["⟨C⟩"] == pytest.approx(spread, rel=1e-5)
+    assert row["C"] == pytest.approx(spread, rel=1e-12)
+    assert reference.iloc[0]["C"] == pytest.approx(spread, rel=1e-12)
 
 
-def test_trends(table):
-    trained = table[table["β"] >= 0.5]
-    assert trained["β"].is_monotonic_increasing
-    assert np.all(np.diff(trained["⟨C⟩"]) < 0), "⟨C⟩ must fall strictly as β grows"
-    for column in ("⟨U⟩", "⟨S⟩", "−⟨V⟩"):
-        assert np.all(np.diff(trained[column]) > 0), f"{column} must rise strictly as β grows"
+def test_trends(reference):
+    assert list(reference["beta"]) == list(SLIDES_BETAS)
+    trained = reference[reference["beta"] >= 0.5]
+    assert np.all(np.diff(trained["C"]) < 0), "⟨C⟩ must fall strictly as β grows"
+    for column in ("U", "S"):
+        assert np.all(np.diff(trained[column]) > 0), f"⟨{column}⟩ must rise strictly as β grows"
+    assert np.all(np.diff(trained["V"]) < 0), "−⟨V⟩ must rise strictly as β grows"
 
 
-def test_log_volume_is_twice_the_kl(table):
-    ratio = table.loc[table["β"] >= 1, "ratio"]
-    assert ratio.between(0.9, 1.1).all(), ratio.tolist()
-
-
-def test_linear_vae_matches_closed_form():
-    # The closed form is the optimum for the covariance the model is trained on, so it is fed the
-    # sample's principal variances and the model is scored on that same sample (~12 s).
-    y = synthetic_gaussian(20_000, LINEAR_VARIANCES, seed=1)  # (N, 4)
-    centred = y.double() - y.double().mean(dim=0)
-    variances = torch.linalg.eigvalsh(centred.T @ centred / len(y)).numpy()
-    trained = beta_sweep(SLIDES_BETAS, train=y, test=y, **LINEAR_SETTINGS)
-    theory = linear_vae_theory(variances, SLIDES_BETAS)
-    active = theory["β"] > 0
-    measured, predicted = trained.loc[active, TERMS].to_numpy(), theory.loc[active, TERMS].to_numpy()
-    deviation = np.abs(measured / predicted - 1)
-    assert deviation.max() < 0.02, pd.DataFrame(deviation, columns=TERMS).round(4).to_string()
-    collapsed = trained[trained["β"] == 0].iloc[0]
-    assert collapsed["⟨C⟩"] == pytest.approx(theory.loc[theory["β"] == 0, "⟨C⟩"].item(), rel=1e-4)
+def test_log_volume_is_twice_the_kl(reference):
+    ratio = reference.loc[reference["beta"] >= 1, "ratio"]
+    np.testing.assert_allclose(
+        ratio, -reference["V"][ratio.index] / (2 * (reference["U"] + reference["S"])[ratio.index])
+    )
+    assert ratio.between(0.97, 1.03).all(), ratio.tolist()

@@ -91,7 +91,7 @@ def test_k1_averages_to_the_elbo_of_a_nonlinear_vae(cost):
     with torch.no_grad():
         mu, logvar = model.encode(y)
         zeta = mu + (0.5 * logvar).exp() * torch.randn(200_000, 2, 3, dtype=torch.float64)  # (200000, 2, 3)
-        y_tilde = model.decode(zeta)  # (200000, 2, 6)
+        y_tilde = model.decode(zeta.reshape(-1, 3)).reshape(200_000, 2, 6)  # (200000, 2, 6)
         if cost == "bce":
             log_p = Bernoulli(probs=y_tilde).log_prob(y).sum(dim=-1)
         else:

@@ -19,11 +19,11 @@ from vaetut import plots  # noqa: E402
 
 SLIDES_TABLE = pd.DataFrame(
     {
-        "β": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0],
-        "⟨C⟩": [0.405, 0.365, 0.096, 0.028, 0.010, 0.004, 0.002],
-        "⟨U⟩": [0.000, 0.117, 0.770, 0.946, 1.033, 1.100, 1.179],
-        "⟨S⟩": [0.000, 0.003, 0.647, 1.496, 2.322, 3.220, 4.740],
-        "−⟨V⟩": [0.00, 0.28, 2.87, 4.94, 6.79, 8.77, 12.00],
+        "beta": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0],
+        "C": [0.405, 0.365, 0.096, 0.028, 0.010, 0.004, 0.002],
+        "U": [0.000, 0.117, 0.770, 0.946, 1.033, 1.100, 1.179],
+        "S": [0.000, 0.003, 0.647, 1.496, 2.322, 3.220, 4.740],
+        "V": [-0.00, -0.28, -2.87, -4.94, -6.79, -8.77, -12.00],
     }
 )
 
@@ -45,7 +45,7 @@ def codes(n, dims=2, seed=0):
 
 def history():
     epochs = pd.RangeIndex(1, 6, name="epoch")
-    return pd.DataFrame({"loss": np.linspace(2, 1, 5), "⟨C⟩": np.linspace(1, 0.5, 5), "⟨V⟩": -np.arange(5.0)}, epochs)
+    return pd.DataFrame({"loss": np.linspace(2, 1, 5), "C": np.linspace(1, 0.5, 5), "V": -np.arange(5.0)}, epochs)
 
 
 FACTORIES = {
@@ -213,29 +213,40 @@ def test_beta_table_plot_one_panel_per_column(with_ratio):
     table = SLIDES_TABLE.assign(ratio=1.0) if with_ratio else SLIDES_TABLE
     fig = plots.beta_table_plot(table)
     columns = ["⟨C⟩", "⟨U⟩", "⟨S⟩", "−⟨V⟩"] + ["ratio"] * with_ratio
+    plain = ["C", "U", "S", "V"] + ["ratio"] * with_ratio
+    signs = [1, 1, 1, -1] + [1] * with_ratio  # the slides show −⟨V⟩
     assert [ax.get_title() for ax in fig.axes] == columns
-    for ax, column in zip(fig.axes, columns, strict=True):
+    for ax, column, sign in zip(fig.axes, plain, signs, strict=True):
         (line,) = ax.lines
-        np.testing.assert_allclose(line.get_xdata(), table["β"])
-        np.testing.assert_allclose(line.get_ydata(), table[column])
+        np.testing.assert_allclose(line.get_xdata(), table["beta"])
+        np.testing.assert_allclose(line.get_ydata(), sign * table[column])
         assert line.get_marker() == "o" and ax.get_xlabel() == "β"
 
 
 def test_beta_table_plot_overlays_theory_dashed():
-    theory = pd.DataFrame({"β": np.linspace(0, 3, 31), "⟨C⟩": np.linspace(0.4, 0, 31), "⟨U⟩": np.ones(31)})
-    fig = plots.beta_table_plot(SLIDES_TABLE.set_index("β"), theory=theory)  # β as the index is accepted
+    theory = pd.DataFrame({"beta": np.linspace(0, 3, 31), "C": np.linspace(0.4, 0, 31), "U": np.ones(31)})
+    fig = plots.beta_table_plot(SLIDES_TABLE.set_index("beta"), theory=theory)  # beta as the index is accepted
     assert [len(ax.lines) for ax in fig.axes] == [2, 2, 1, 1]
     closed_form = fig.axes[0].lines[1]
     assert closed_form.get_linestyle() == "--" and closed_form.get_label() == "closed form"
-    np.testing.assert_allclose(closed_form.get_xdata(), theory["β"])
+    np.testing.assert_allclose(closed_form.get_xdata(), theory["beta"])
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["measured", "closed form"]
 
 
 def test_beta_table_plot_names_missing_columns():
     with pytest.raises(ValueError, match="−⟨V⟩"):
-        plots.beta_table_plot(SLIDES_TABLE.rename(columns={"−⟨V⟩": "-⟨V⟩"}))
+        plots.beta_table_plot(SLIDES_TABLE.drop(columns="V"))
     with pytest.raises(ValueError, match="β"):
-        plots.beta_table_plot(SLIDES_TABLE.drop(columns="β"))
+        plots.beta_table_plot(SLIDES_TABLE.drop(columns="beta"))
+
+
+def test_typeset_shows_the_slides_labels_and_minus_v():
+    shown = plots.typeset(SLIDES_TABLE)
+    assert list(shown.columns) == ["β", "⟨C⟩", "⟨U⟩", "⟨S⟩", "−⟨V⟩"]
+    np.testing.assert_array_equal(shown["−⟨V⟩"], [0.0, 0.28, 2.87, 4.94, 6.79, 8.77, 12.0])
+    assert not np.signbit(shown["−⟨V⟩"].iloc[0])  # prints 0.000, not -0.000
+    assert list(plots.typeset(SLIDES_TABLE, ascii=True).columns) == ["beta", "<C>", "<U>", "<S>", "-<V>"]
+    assert SLIDES_TABLE["V"].iloc[1] == -0.28  # the input is not changed
 
 
 def test_curve_draws_one_labelled_line_per_entry():
@@ -248,7 +259,7 @@ def test_curve_draws_one_labelled_line_per_entry():
 
 
 def test_history_plot_one_panel_per_column_loss_first():
-    frame = history()[["⟨C⟩", "loss", "⟨V⟩"]]
+    frame = history()[["C", "loss", "V"]]
     fig = plots.history_plot(frame)
     assert [ax.get_title() for ax in fig.axes] == ["loss", "⟨C⟩", "⟨V⟩"]
     np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), [1, 2, 3, 4, 5])

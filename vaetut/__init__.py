@@ -14,6 +14,7 @@ from .energies import (
     potential_energy,
     prior_energy,
     reconstruction_cost,
+    total_loss,
     vae_loss,
 )
 from .likelihood import log_likelihood
@@ -38,5 +39,6 @@ __all__ = [
     "reconstruction_cost",
     "reproducible",
     "synthetic_gaussian",
+    "total_loss",
     "vae_loss",
 ]

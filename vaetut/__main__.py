@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep="—"))
+    from .plots import typeset
+
+    print(typeset(table).to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep="—"))
     print(f"\n{len(table)} trainings in {time.perf_counter() - start:.1f} s "
           f"(epochs={args.epochs}, D={args.latent_dim}, seed={args.seed}, threads={args.threads})")
     if args.csv:

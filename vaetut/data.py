@@ -15,13 +15,14 @@ Composing Robust Features with Denoising Autoencoders*, ICML.
 
 from __future__ import annotations
 
+import numbers
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 import torch
 
-__all__ = ["load_mnist", "corrupt", "synthetic_gaussian", "SOURCES", "SPLITS", "CORRUPTIONS"]
+__all__ = ["load_mnist", "corrupt", "check_corruption", "synthetic_gaussian", "SOURCES", "SPLITS", "CORRUPTIONS"]
 
 SOURCES = ("embedded", "full")
 SPLITS = ("train", "test")
@@ -47,34 +48,59 @@ def _embedded_split(split: str) -> np.ndarray:
     return np.stack(part, axis=1).reshape(-1)  # (n_per_digit, 10) → digit-interleaved
 
 
-def load_mnist(source: str = "embedded", split: str = "train", root=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST as (images, labels): images float32 (N, 784) in [0, 1], labels int64 (N,).
+def _dtype(dtype) -> torch.dtype:
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype such as torch.float64, got {dtype!r}")
+    return dtype
+
+
+def load_mnist(
+    source: str = "embedded", split: str = "train", root=None, dtype=None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as (images, labels): images (N, 784) in [0, 1] in ``dtype``, labels int64 (N,).
+
+    ``dtype=None`` is torch's default dtype (float32 unless changed; the book's chapters set float64).
 
     ``source="embedded"`` (default) is the 5,000-image subset shipped with the package:
     4,000 train and 1,000 test images, no network. ``source="full"`` is the standard
     60,000/10,000 MNIST, downloaded once into a cache (``root``, else ``$VAETUT_DATA_DIR``,
     else the user cache directory) and verified by SHA-256; see `vaetut.download`.
     """
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {SOURCES}")
-    if split not in SPLITS:
+    if not isinstance(split, str) or split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
+    dtype = _dtype(dtype)
     if source == "full":
         from .download import load_full
 
-        return load_full(split, root=root)
+        y, labels = load_full(split, root=root)
+        return y.to(dtype), labels
     images, labels = _embedded_arrays()
     index = _embedded_split(split)
-    y = torch.from_numpy(images[index].astype(np.float32) / 255.0)
+    y = torch.from_numpy(images[index]).to(dtype) / 255  # (N, 784), exact pixel/255 in dtype
     return y, torch.from_numpy(labels[index].astype(np.int64))
 
 
 def _check_level(kind: str, level: float) -> float:
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise TypeError(f"corruption level must be a number, got {level!r}")
     level = float(level)
-    if np.isnan(level) or level < 0 or (kind != "gaussian" and level > 1):
+    if not np.isfinite(level) or level < 0 or (kind != "gaussian" and level > 1):
         allowed = "a standard deviation >= 0" if kind == "gaussian" else "a probability in [0, 1]"
         raise ValueError(f"corruption level for {kind!r} must be {allowed}, got {level}")
     return level
+
+
+def check_corruption(corruption) -> tuple[str, float]:
+    """Validate a ``corruption=(kind, level)`` argument without drawing any random number."""
+    if not isinstance(corruption, (tuple, list)) or len(corruption) != 2:
+        raise TypeError(f"corruption must be a (kind, level) pair, got {corruption!r}")
+    kind, level = corruption
+    if not isinstance(kind, str) or kind not in CORRUPTIONS:
+        raise ValueError(f"unknown corruption kind {kind!r}; choose one of {CORRUPTIONS}")
+    return kind, _check_level(kind, level)
 
 
 def corrupt(y: torch.Tensor, kind: str = "mask", level: float = 0.3, generator: torch.Generator | None = None):
@@ -86,9 +112,9 @@ def corrupt(y: torch.Tensor, kind: str = "mask", level: float = 0.3, generator: 
     """
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
-    if kind not in CORRUPTIONS:
-        raise ValueError(f"unknown corruption kind {kind!r}; choose one of {CORRUPTIONS}")
-    level = _check_level(kind, level)
+    if not y.is_floating_point():
+        raise TypeError(f"y must be a floating-point tensor, got {y.dtype}")
+    kind, level = check_corruption((kind, level))
 
     def uniform() -> torch.Tensor:
         return torch.rand(y.shape, generator=generator, dtype=y.dtype, device=y.device)
@@ -103,18 +129,25 @@ def corrupt(y: torch.Tensor, kind: str = "mask", level: float = 0.3, generator: 
     return torch.where(hit, salt, y)
 
 
-def synthetic_gaussian(n: int, variances, seed: int = 0) -> torch.Tensor:
+def synthetic_gaussian(n: int, variances, seed: int = 0, dtype=None) -> torch.Tensor:
     """n samples of zero-mean Gaussian data with independent coordinates of the given variances; (n, len(variances)).
 
-    The data of the linear-VAE theory (`vaetut.experiments.linear_vae_theory`).
+    The data of the linear-VAE theory (`vaetut.experiments.linear_vae_theory`), drawn in
+    float64 and returned in ``dtype`` (None: torch's default dtype).
     """
-    variances = torch.as_tensor(variances, dtype=torch.float64)
-    if not isinstance(n, int) or n < 1:
+    dtype = _dtype(dtype)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    try:
+        variances = torch.as_tensor(np.asarray(variances, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"variances must be a sequence of numbers, got {variances!r}") from None
     if variances.dim() != 1 or len(variances) == 0:
         raise ValueError(f"variances must be a non-empty 1-D sequence, got shape {tuple(variances.shape)}")
     if not torch.isfinite(variances).all() or (variances <= 0).any():
         raise ValueError(f"variances must be finite and > 0, got {variances.tolist()}")
-    generator = torch.Generator().manual_seed(seed)
-    eps = torch.randn((n, len(variances)), generator=generator, dtype=torch.float64)
-    return (eps * variances.sqrt()).to(torch.float32)  # (n, D)
+    generator = torch.Generator().manual_seed(int(seed))
+    eps = torch.randn((int(n), len(variances)), generator=generator, dtype=torch.float64)
+    return (eps * variances.sqrt()).to(dtype)  # (n, D)

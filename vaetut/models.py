@@ -4,46 +4,70 @@ The VAE follows Kingma & Welling (2014), *Auto-Encoding Variational Bayes*,
 arXiv:1312.6114: the encoder maps y to a bubble (μ, log σ²) instead of a point, a code
 ζ = μ + σ·ε (ε ~ N(0, I)) is drawn from it by the reparameterisation trick, and the
 decoder maps the code back to ỹ. ``hidden_dims=()`` makes encoder and decoder linear.
+
+Each model says what its per-sample terms are (`terms`): C for the autoencoder, and C, U,
+S, V for the VAE with ζ sampled from each bubble. The training loop (`vaetut.train`)
+combines them into the loss and knows nothing else about the model.
 """
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterable
+
 import torch
 from torch import nn
+
+from .energies import entropy_penalty, log_volume, potential_energy, reconstruction_cost
 
 __all__ = ["Autoencoder", "VAE", "OUTPUTS"]
 
 OUTPUTS = ("sigmoid", "linear")
 
 
-def _check_dims(input_dim: int, latent_dim: int, hidden_dims, output: str) -> tuple[int, ...]:
-    for name, value in (("input_dim", input_dim), ("latent_dim", latent_dim)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    hidden_dims = tuple(hidden_dims)
-    if any(not isinstance(h, int) or h < 1 for h in hidden_dims):
-        raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
-    if output not in OUTPUTS:
+def positive_int(name: str, value) -> int:
+    """Return value as an int if it is a positive integer (numpy integers too, bools not); raise otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_dtype(dtype) -> torch.dtype:
+    """Return dtype (None: torch's default dtype) if it is a floating-point torch.dtype; raise otherwise."""
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype such as torch.float64, got {dtype!r}")
+    return dtype
+
+
+def _check_dims(input_dim, latent_dim, hidden_dims, output) -> tuple[int, int, tuple[int, ...]]:
+    input_dim, latent_dim = positive_int("input_dim", input_dim), positive_int("latent_dim", latent_dim)
+    if isinstance(hidden_dims, (str, bytes)) or not isinstance(hidden_dims, Iterable):
+        raise TypeError(f"hidden_dims must be a sequence of positive integers, got {hidden_dims!r}")
+    hidden_dims = tuple(positive_int("hidden_dims", h) for h in hidden_dims)
+    if not isinstance(output, str) or output not in OUTPUTS:
         raise ValueError(f"unknown output {output!r}; choose one of {OUTPUTS}")
-    return hidden_dims
+    return input_dim, latent_dim, hidden_dims
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
+def _mlp(sizes: list[int], dtype: torch.dtype) -> nn.Sequential:
     """Linear layers between consecutive sizes, ReLU after every one: the hidden stack."""
     layers: list[nn.Module] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        layers += [nn.Linear(n_in, n_out, dtype=dtype), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
 class _Decoder(nn.Module):
     """z ↦ ỹ: hidden ReLU layers, a last linear layer, then sigmoid (pixels in [0, 1]) or nothing."""
 
-    def __init__(self, latent_dim: int, hidden_dims: tuple[int, ...], input_dim: int, output: str):
+    def __init__(self, latent_dim: int, hidden_dims: tuple[int, ...], input_dim: int, output: str, dtype):
         super().__init__()
         sizes = [latent_dim, *hidden_dims]
-        self.hidden = _mlp(sizes)
-        self.out = nn.Linear(sizes[-1], input_dim)
+        self.hidden = _mlp(sizes, dtype)
+        self.out = nn.Linear(sizes[-1], input_dim, dtype=dtype)
         self.output = output
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -61,23 +85,30 @@ class _Decoder(nn.Module):
             self.out.bias.copy_(y_mean)
 
 
-def _check_input(model: nn.Module, y: torch.Tensor) -> None:
+def _check_input(model: nn.Module, y: torch.Tensor, name: str = "y", width: int | None = None) -> None:
+    width = model.input_dim if width is None else width
     if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
-    if y.dim() != 2 or y.shape[1] != model.input_dim:
-        raise ValueError(f"y must have shape (N, {model.input_dim}), got {tuple(y.shape)}")
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(y).__name__}")
+    if y.dim() != 2 or y.shape[1] != width:
+        raise ValueError(f"{name} must have shape (N, {width}), got {tuple(y.shape)}")
+    if not y.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {y.dtype}")
 
 
 class Autoencoder(nn.Module):
     """A deterministic autoencoder: y ↦ z = encode(y) ↦ ỹ = decode(z)."""
 
-    def __init__(self, input_dim: int = 784, latent_dim: int = 2, hidden_dims=(256,), output: str = "sigmoid"):
+    def __init__(
+        self, input_dim: int = 784, latent_dim: int = 2, hidden_dims=(256,), output: str = "sigmoid", dtype=None
+    ):
         super().__init__()
-        hidden_dims = _check_dims(input_dim, latent_dim, hidden_dims, output)
+        input_dim, latent_dim, hidden_dims = _check_dims(input_dim, latent_dim, hidden_dims, output)
+        dtype = check_dtype(dtype)
         self.input_dim, self.latent_dim, self.hidden_dims = input_dim, latent_dim, hidden_dims
         width = ([input_dim, *hidden_dims])[-1]
-        self.encoder = nn.Sequential(_mlp([input_dim, *hidden_dims]), nn.Linear(width, latent_dim))
-        self.decoder = _Decoder(latent_dim, hidden_dims[::-1], input_dim, output)
+        # Built in dtype, not converted after: the initial draws are made in it too.
+        self.encoder = nn.Sequential(_mlp([input_dim, *hidden_dims], dtype), nn.Linear(width, latent_dim, dtype=dtype))
+        self.decoder = _Decoder(latent_dim, hidden_dims[::-1], input_dim, output, dtype)
 
     def encode(self, y: torch.Tensor) -> torch.Tensor:
         """The code z of each input; (N, input_dim) → (N, latent_dim)."""
@@ -86,25 +117,38 @@ class Autoencoder(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The reconstruction ỹ of each code; (N, latent_dim) → (N, input_dim)."""
+        _check_input(self, z, "z", self.latent_dim)
         return self.decoder(z)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """ỹ = decode(encode(y))."""
         return self.decode(self.encode(y))
 
+    def terms(self, y_input: torch.Tensor, y: torch.Tensor, cost: str = "mse", generator=None) -> dict:
+        """The per-sample terms of the loss: {"C": C(y, ỹ)} with ỹ decoded from y_input; each (N,).
+
+        ``y_input`` is what goes in (a corrupted y for a denoising AE), ``y`` the target.
+        There is no randomness: ``generator`` is accepted for the common interface.
+        """
+        return {"C": reconstruction_cost(y, self(y_input), cost)}
+
 
 class VAE(nn.Module):
     """A variational autoencoder with a diagonal Gaussian encoder q(ζ|y) = N(μ(y), diag σ²(y))."""
 
-    def __init__(self, input_dim: int = 784, latent_dim: int = 20, hidden_dims=(400,), output: str = "sigmoid"):
+    def __init__(
+        self, input_dim: int = 784, latent_dim: int = 20, hidden_dims=(400,), output: str = "sigmoid", dtype=None
+    ):
         super().__init__()
-        hidden_dims = _check_dims(input_dim, latent_dim, hidden_dims, output)
+        input_dim, latent_dim, hidden_dims = _check_dims(input_dim, latent_dim, hidden_dims, output)
+        dtype = check_dtype(dtype)
         self.input_dim, self.latent_dim, self.hidden_dims = input_dim, latent_dim, hidden_dims
         width = ([input_dim, *hidden_dims])[-1]
-        self.encoder = _mlp([input_dim, *hidden_dims])
-        self.to_mu = nn.Linear(width, latent_dim)
-        self.to_logvar = nn.Linear(width, latent_dim)
-        self.decoder = _Decoder(latent_dim, hidden_dims[::-1], input_dim, output)
+        # Built in dtype, not converted after: the initial draws are made in it too.
+        self.encoder = _mlp([input_dim, *hidden_dims], dtype)
+        self.to_mu = nn.Linear(width, latent_dim, dtype=dtype)
+        self.to_logvar = nn.Linear(width, latent_dim, dtype=dtype)
+        self.decoder = _Decoder(latent_dim, hidden_dims[::-1], input_dim, output, dtype)
 
     def encode(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The bubble of each input: (μ, log σ²), each (N, latent_dim)."""
@@ -115,11 +159,16 @@ class VAE(nn.Module):
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None):
         """ζ = μ + σ·ε with ε ~ N(0, I): a sample from the bubble that gradients flow through."""
+        if not isinstance(mu, torch.Tensor) or not isinstance(logvar, torch.Tensor):
+            raise TypeError("mu and logvar must be torch.Tensors")
+        if mu.shape != logvar.shape:
+            raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The reconstruction ỹ of each code; (N, latent_dim) → (N, input_dim)."""
+        _check_input(self, z, "z", self.latent_dim)
         return self.decoder(z)
 
     def forward(self, y: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None):
@@ -129,6 +178,20 @@ class VAE(nn.Module):
             sample = self.training
         z = self.reparameterize(mu, logvar, generator) if sample else mu
         return self.decode(z), mu, logvar
+
+    def terms(self, y_input: torch.Tensor, y: torch.Tensor, cost: str = "mse", generator=None) -> dict:
+        """The per-sample terms of the loss, each (N,), with ζ sampled from each bubble of y_input.
+
+        C(y, ỹ) the reconstruction cost, U(μ) the potential energy, S(σ) the entropy penalty
+        (KL = U + S) and V(σ) the log volume, which is reported but not part of the loss.
+        """
+        y_tilde, mu, logvar = self(y_input, sample=True, generator=generator)
+        return {
+            "C": reconstruction_cost(y, y_tilde, cost),
+            "U": potential_energy(mu),
+            "S": entropy_penalty(logvar),
+            "V": log_volume(logvar),
+        }
 
     @torch.no_grad()
     def collapse_(self, y_mean: torch.Tensor) -> VAE:

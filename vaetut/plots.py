@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import EllipseCollection
@@ -37,6 +38,7 @@ __all__ = [
     "image_grid",
     "image_rows",
     "latent_scatter",
+    "typeset",
 ]
 
 IMAGE_CMAP = "gray_r"  # 0 = white paper, 1 = black ink
@@ -45,6 +47,28 @@ DIGIT_COLORS = colormaps[DIGIT_CMAP]
 SIDE = 28  # an image is SIDE × SIDE pixels
 MAX_WIDTH = 9.0  # inches
 TABLE_COLUMNS = ("⟨C⟩", "⟨U⟩", "⟨S⟩", "−⟨V⟩")
+# Typeset labels of the β table's plain columns (`vaetut.experiments.COLUMNS`), and their ASCII forms.
+LABELS = {"beta": "β", "C": "⟨C⟩", "U": "⟨U⟩", "S": "⟨S⟩", "V": "−⟨V⟩", "ratio": "ratio"}
+ASCII_LABELS = {"beta": "beta", "C": "<C>", "U": "<U>", "S": "<S>", "V": "-<V>", "ratio": "ratio"}
+
+
+def typeset(table, *, ascii: bool = False):
+    """The β table as the slides show it: columns β, ⟨C⟩, ⟨U⟩, ⟨S⟩, −⟨V⟩ (V negated), ratio; a new DataFrame.
+
+    table: the plain table of `vaetut.experiments.beta_sweep` or `linear_vae_theory`
+    (columns beta, C, U, S, V, ratio, or some of them; beta may be the index). ``ascii=True``
+    gives ASCII labels (<C>, -<V>) for a terminal that cannot print ⟨, ⟩, −, β.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    labels = ASCII_LABELS if ascii else LABELS
+    shown = table.copy()
+    if "V" in shown.columns:
+        shown["V"] = 0.0 - shown["V"]  # 0.0 - : no "-0.000" at collapse
+    shown = shown.rename(columns=labels)
+    if shown.index.name in labels:
+        shown.index.name = labels[shown.index.name]
+    return shown
 
 
 def _array(values) -> np.ndarray:
@@ -320,11 +344,13 @@ def _indexed_by_beta(name: str, table):
 
 
 def beta_table_plot(table, *, theory=None) -> Figure:
-    """Each column of the β table against β. table: DataFrame with β, ⟨C⟩, ⟨U⟩, ⟨S⟩, −⟨V⟩ (optional ratio).
+    """Each column of the β table against β, as the slides show it (⟨C⟩, ⟨U⟩, ⟨S⟩, −⟨V⟩, ratio).
 
-    theory: a DataFrame with β and any of those columns, overlaid dashed as "closed form".
+    table: the plain table of `vaetut.experiments.beta_sweep` (beta, C, U, S, V[, ratio]).
+    theory: a table of the same form (`linear_vae_theory`), overlaid dashed as "closed form".
     """
-    table = _indexed_by_beta("table", table)
+    table = _indexed_by_beta("table", typeset(table))
+    theory = None if theory is None else typeset(theory)
     missing = [column for column in TABLE_COLUMNS if column not in table.columns]
     if missing:
         raise ValueError(
@@ -359,13 +385,16 @@ def curve(x, ys: dict, *, xlabel: str, ylabel: str, title: str | None = None) ->
 
 
 def history_plot(history_frame) -> Figure:
-    """Training curves, one panel per column against epoch. history_frame: DataFrame indexed by epoch with "loss"."""
+    """Training curves, one panel per column against epoch, titled ⟨C⟩, ⟨U⟩, … for the plain columns C, U, ….
+
+    history_frame: `History.to_frame()`, a DataFrame indexed by epoch with "loss"."""
     if "loss" not in history_frame.columns:
         raise ValueError(f"history_frame needs a 'loss' column, got columns {list(history_frame.columns)}")
     if len(history_frame) == 0:
         raise ValueError("history_frame has no rows")
-    columns = ["loss"] + [column for column in history_frame.columns if column != "loss"]
-    return _panels(history_frame.rename_axis(history_frame.index.name or "epoch"), columns)
+    shown = history_frame.rename(columns={term: f"⟨{term}⟩" for term in ("C", "U", "S", "V")})  # averages per epoch
+    columns = ["loss"] + [column for column in shown.columns if column != "loss"]
+    return _panels(shown.rename_axis(shown.index.name or "epoch"), columns)
 
 
 # --- chapters 3-4 ---

@@ -1,18 +1,20 @@
 """Training: one loop for the autoencoder, the denoising autoencoder and the VAE.
 
-The three differ only in the loss and the data: a VAE's forward returns (ỹ, μ, log σ²)
-and is trained on L = ⟨C + (U + S)/β⟩ (`vaetut.energies.vae_loss`); an autoencoder's
-returns ỹ and is trained on ⟨C⟩; a denoising autoencoder is an autoencoder fed a
+Nothing in this file knows which model it trains. A model says what its per-sample
+terms are (``model.terms(y_input, y, cost, generator)`` returns C, and U, S, V for a VAE,
+each of shape (N,)); `vaetut.energies.total_loss` combines them into L = C + (U + S)/β,
+and the loop averages L over the batch. A denoising autoencoder is an autoencoder fed a
 corrupted y and scored against the clean y (Vincent et al. 2008).
 
-The data set lives as one tensor on the device and is batched by index: no per-item
-Dataset/DataLoader work. All randomness in `fit` and `evaluate` (initial shuffles,
-ε, corruption) comes from their ``seed``; the caller's global RNG is left as it was.
+The data set lives as one tensor, cast to the model's dtype and device, and is batched by
+index. All randomness in `fit` and `evaluate` (shuffles, ε, corruption) is drawn from a
+local generator seeded with ``seed``: the caller's global RNG is never used or changed.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from dataclasses import dataclass, field
 
@@ -21,21 +23,32 @@ import pandas as pd
 import torch
 from tqdm.auto import trange
 
-from .data import corrupt
-from .energies import check_beta, entropy_penalty, log_volume, potential_energy, reconstruction_cost, vae_loss
+from .data import check_corruption, corrupt
+from .energies import COSTS, check_beta, total_loss
+from .models import positive_int
 
-__all__ = ["reproducible", "fit", "evaluate", "History", "check_images", "TERMS"]
+__all__ = ["reproducible", "fit", "evaluate", "History", "check_images", "MAX_THREADS"]
 
-TERMS = ("C", "U", "S", "V")
+MAX_THREADS = 1024  # more threads than any CPU has; OpenMP crashes on absurd counts
 
 
 def reproducible(seed: int = 0, threads: int = 1) -> None:
     """Seed Python, NumPy and torch and fix torch's CPU thread count, so that reruns give identical numbers."""
+    seed = _check_seed(seed)
+    threads = positive_int("threads", threads)
+    if threads > MAX_THREADS:
+        raise ValueError(f"threads must be at most {MAX_THREADS}, got {threads}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     # Float sums are reduced in a thread-count-dependent order: fix it for bit-identical results.
     torch.set_num_threads(threads)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    return int(seed)
 
 
 def check_images(images: torch.Tensor, input_dim: int | None = None, name: str = "images") -> torch.Tensor:
@@ -54,42 +67,42 @@ def check_images(images: torch.Tensor, input_dim: int | None = None, name: str =
     return images
 
 
-def _is_variational(model: torch.nn.Module) -> bool:
-    return hasattr(model, "reparameterize")
+def _parameter(model: torch.nn.Module) -> torch.Tensor:
+    """The model's first parameter: it fixes the dtype and device that the data are cast to."""
+    if not isinstance(model, torch.nn.Module) or not callable(getattr(model, "terms", None)):
+        raise TypeError(f"model must be a torch.nn.Module with a terms() method, got {type(model).__name__}")
+    parameter = next(model.parameters(), None)
+    if parameter is None:
+        raise ValueError(f"model has no parameters to train or to place the data by ({type(model).__name__})")
+    return parameter
 
 
-def _check_options(model, beta, cost, corruption):
-    if _is_variational(model):
-        beta = 1.0 if beta is None else check_beta(beta)
-    elif beta is not None:
-        raise ValueError(f"beta is for a VAE; {type(model).__name__} has no KL term (got beta={beta})")
-    reconstruction_cost(torch.zeros(1, 1), torch.full((1, 1), 0.5), cost)  # raises on an unknown cost
+def _check_options(model, images, beta, cost, corruption) -> tuple[torch.Tensor, float]:
+    """Validate the arguments shared by `fit` and `evaluate`; return the images in the model's dtype and β."""
+    parameter = _parameter(model)
+    images = check_images(images, getattr(model, "input_dim", None))
+    beta = check_beta(beta)
+    if not isinstance(cost, str) or cost not in COSTS:
+        raise ValueError(f"unknown reconstruction cost kind {cost!r}; choose one of {COSTS}")
     if corruption is not None:
-        kind, level = corruption
-        corrupt(torch.zeros(1, 1), kind, level)  # raises on an unknown kind or a bad level
-    return beta
+        check_corruption(corruption)
+    return images.to(dtype=parameter.dtype, device=parameter.device), beta
 
 
-def _device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+def _batches(n: int, batch_size: int, generator: torch.Generator | None):
+    """Index batches covering range(n): shuffled with ``generator``, or in order when it is None."""
+    order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
+    return order.split(batch_size)
 
 
-def _terms(model, y_input, y, cost) -> dict[str, torch.Tensor]:
-    """Per-sample C (and U, S, V for a VAE, with ζ sampled from each bubble), each (N,), plus the outputs."""
-    if _is_variational(model):
-        y_tilde, mu, logvar = model(y_input, sample=True)
-        terms = {"C": reconstruction_cost(y, y_tilde, cost), "U": potential_energy(mu),
-                 "S": entropy_penalty(logvar), "V": log_volume(logvar)}
-        return terms, (y_tilde, mu, logvar)
-    y_tilde = model(y_input)
-    return {"C": reconstruction_cost(y, y_tilde, cost)}, (y_tilde,)
+def _step_terms(model, y, corruption, cost, generator) -> dict[str, torch.Tensor]:
+    y_input = corrupt(y, *corruption, generator=generator) if corruption is not None else y
+    return model.terms(y_input, y, cost, generator=generator)
 
 
 @dataclass
 class History:
-    """Per-epoch training averages: ``loss`` and, for a VAE, ⟨C⟩ ⟨U⟩ ⟨S⟩ ⟨V⟩ (ζ sampled, as in the loss)."""
+    """Per-epoch training averages of the loss and of each of the model's terms (ζ sampled, as in the loss)."""
 
     rows: list[dict] = field(default_factory=list)
     collapsed: bool = False  # True when β = 0 set the collapse optimum instead of training
@@ -99,18 +112,20 @@ class History:
         return [row["loss"] for row in self.rows]
 
     def to_frame(self) -> pd.DataFrame:
-        """The history as a DataFrame indexed by epoch (1, 2, …)."""
+        """The history as a DataFrame indexed by epoch (1, 2, …), one column per quantity ("loss", "C", …)."""
         frame = pd.DataFrame(self.rows)
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
-        return frame.rename(columns={t: f"⟨{t}⟩" for t in TERMS})
+        return frame
 
 
-def _collapse(model, images, cost) -> History:
-    """β = 0: (U + S)/β is infinite unless every bubble is the prior, so set that optimum directly."""
+def _collapse(model, images, cost, generator) -> History:
+    """β = 0, the one place it is handled: the loss C + (U + S)/β is +∞ unless every bubble is the
+    prior, so instead of descending it we set its exact optimum with the model's ``collapse_``:
+    μ = 0, σ = 1, and a decoder that answers the training mean whatever ζ is."""
     model.collapse_(images.mean(dim=0))
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):  # ζ is drawn but ignored: leave the RNG alone
-        terms, _ = _terms(model, images, images, cost)
-    row = {"loss": terms["C"].mean().item(), **{t: terms[t].mean().item() for t in TERMS}}
+    with torch.no_grad():
+        terms = _step_terms(model, images, None, cost, generator)
+    row = {"loss": total_loss(terms, 0.0).mean().item(), **{k: v.mean().item() for k, v in terms.items()}}
     return History(rows=[row], collapsed=True)
 
 
@@ -122,56 +137,58 @@ def fit(
     batch_size: int = 128,
     lr: float = 1e-3,
     seed: int = 0,
-    beta: float | None = None,
+    beta: float = 1.0,
     cost: str = "mse",
     corruption: tuple[str, float] | None = None,
     progress: bool = True,
-    device: str = "auto",
+    device: str | torch.device = "cpu",
 ) -> History:
     """Train ``model`` on ``images`` (N, D) with Adam and return its per-epoch `History`.
 
-    ``beta`` weighs a VAE's KL as L = ⟨C + (U + S)/β⟩ (None means β = 1; β = 0 sets the
-    collapse optimum: μ = 0, σ = 1 and ỹ = the mean image). ``corruption=(kind, level)``
-    trains a denoising AE: a fresh `vaetut.data.corrupt` of each batch goes in, the
-    clean batch is the target. Same seed, torch version and thread count → same history.
+    The loss is the batch mean of L = C + (U + S)/β built from ``model.terms`` (an
+    autoencoder has only C, so β does not matter for it). β = 0 sets the collapse optimum
+    for a model with a ``collapse_`` method (see `_collapse`). ``corruption=(kind, level)``
+    trains a denoising AE: a fresh `vaetut.data.corrupt` of each batch goes in, the clean
+    batch is the target. The model is moved to ``device`` (default the CPU, where the book's
+    numbers are made) and the images are cast to its dtype. Same seed, torch version and
+    thread count → same history.
     """
-    images = check_images(images, getattr(model, "input_dim", None))
-    beta = _check_options(model, beta, cost, corruption)
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
-    device = _device(device)
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a str or torch.device, got {device!r}")
+    images, beta = _check_options(model, images, beta, cost, corruption)
+    epochs = positive_int("epochs", epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    seed = _check_seed(seed)
+    try:
+        device = torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(f"device: {error}") from None
     model.to(device)
     data = images.to(device)  # (N, D), the whole set on the device once
-    if beta == 0:
-        return _collapse(model, data, cost)
+    generator = torch.Generator(device).manual_seed(seed)
+    if beta == 0 and hasattr(model, "collapse_"):
+        return _collapse(model, data, cost, generator)
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr))
     history = History()
-    n = len(data)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model.train()
-        for _ in trange(epochs, disable=not progress, desc=type(model).__name__, leave=False):
-            sums = dict.fromkeys(("loss", *TERMS), 0.0)
-            for index in torch.randperm(n, device=device).split(batch_size):
-                y = data[index]  # (B, D)
-                y_input = corrupt(y, *corruption) if corruption is not None else y
-                terms, outputs = _terms(model, y_input, y, cost)
-                loss = terms["C"].mean() if beta is None else vae_loss(y, *outputs, beta, cost)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                sums["loss"] += loss.item() * len(index)
-                for name, value in terms.items():
-                    sums[name] += value.detach().sum().item()
-            row = {name: total / n for name, total in sums.items() if name == "loss" or name in terms}
-            if not math.isfinite(row["loss"]):
-                raise FloatingPointError(f"training diverged: loss is {row['loss']} at epoch {len(history.rows) + 1}")
-            history.rows.append(row)
+    model.train()
+    shuffler = generator if device.type == "cpu" else torch.Generator().manual_seed(seed)  # randperm on the CPU
+    for epoch in trange(1, epochs + 1, disable=not progress, desc=type(model).__name__, leave=False):
+        sums: dict[str, float] = {}
+        for index in _batches(len(data), batch_size, shuffler):
+            terms = _step_terms(model, data[index.to(device)], corruption, cost, generator)  # each (B,)
+            loss = total_loss(terms, beta).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            for name, value in (("loss", loss.detach() * len(index)), *terms.items()):
+                sums[name] = sums.get(name, 0.0) + value.detach().sum().item()
+        row = {name: total / len(data) for name, total in sums.items()}
+        if not math.isfinite(row["loss"]):
+            raise FloatingPointError(f"training diverged: loss is {row['loss']} at epoch {epoch}")
+        history.rows.append(row)
     return history
 
 
@@ -180,33 +197,26 @@ def evaluate(
     model: torch.nn.Module,
     images: torch.Tensor,
     *,
-    beta: float | None = None,
+    beta: float = 1.0,
     cost: str = "mse",
     corruption: tuple[str, float] | None = None,
     seed: int = 0,
     batch_size: int = 1000,
 ) -> dict[str, float]:
-    """Averages over ``images`` of the loss and C (and U, S, V for a VAE), with ζ sampled from each bubble.
+    """Averages over ``images`` of the loss and of each of the model's terms ("C", and "U", "S", "V" for a VAE).
 
-    Sampled ζ, not z = μ: ⟨C⟩ is the expectation under q(ζ|y) that the loss contains.
-    With ``corruption`` the input is corrupted and C is measured against the clean images.
+    ζ is sampled from each bubble, not set to μ: ⟨C⟩ is the expectation under q(ζ|y) that
+    the loss contains. With ``corruption`` the input is corrupted and C is measured against
+    the clean images. The loss is ⟨C⟩ + (⟨U⟩ + ⟨S⟩)/β (+∞ at β = 0 unless the KL is 0).
     """
-    images = check_images(images, getattr(model, "input_dim", None))
-    beta = _check_options(model, beta, cost, corruption)
-    device = next(model.parameters()).device
+    images, beta = _check_options(model, images, beta, cost, corruption)
+    batch_size = positive_int("batch_size", batch_size)
+    generator = torch.Generator(images.device).manual_seed(_check_seed(seed))
     sums: dict[str, float] = {}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for y in images.to(device).split(batch_size):
-            y_input = corrupt(y, *corruption) if corruption is not None else y
-            terms, _ = _terms(model, y_input, y, cost)
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value.double().sum().item()
+    for index in _batches(len(images), batch_size, None):
+        terms = _step_terms(model, images[index.to(images.device)], corruption, cost, generator)
+        for name, value in terms.items():
+            sums[name] = sums.get(name, 0.0) + value.double().sum().item()
     means = {name: total / len(images) for name, total in sums.items()}
-    if beta is None:
-        means["loss"] = means["C"]
-    elif beta == 0:
-        means["loss"] = means["C"] if means["U"] + means["S"] == 0 else math.inf
-    else:
-        means["loss"] = means["C"] + (means["U"] + means["S"]) / beta
-    return {"loss": means.pop("loss"), **means}
+    loss = total_loss({name: torch.tensor([value], dtype=torch.float64) for name, value in means.items()}, beta)
+    return {"loss": loss.item(), **means}
