@@ -118,13 +118,18 @@ def denoising_explorer(models: dict, images: torch.Tensor, *, kind: str = "mask"
     )
 
 
-def denoising_animation(models: dict, images: torch.Tensor, *, kind: str = "mask", levels=DEFAULT_LEVELS,
-                     seed: int = 0) -> Frames:
+def denoising_animation(
+    models: dict, images: torch.Tensor, *, kind: str = "mask", levels=DEFAULT_LEVELS, seed: int = 0
+) -> Frames:
     """The static form of `denoising_explorer` for one corruption kind: one frame per noise level."""
     _check_models(models, "name")
     figures = [_denoising_figure(models, images, kind, float(level), seed) for level in levels]
-    return Frames(figures, [f"{kind}, level {float(level):.1f}" for level in levels], name=f"denoising-{kind}",
-                  start=len(figures) // 2)
+    return Frames(
+        figures,
+        [f"{kind}, level {float(level):.1f}" for level in levels],
+        name=f"denoising-{kind}",
+        start=len(figures) // 2,
+    )
 
 
 @torch.no_grad()
