@@ -7,6 +7,7 @@ import torch
 from torch.distributions import Bernoulli, MultivariateNormal, Normal, kl_divergence
 
 from vaetut import energies as E
+from vaetut.energies import total_loss, vae_loss
 
 
 def bubbles(n=64, d=5, seed=0):
@@ -104,3 +105,22 @@ def test_shapes_are_checked_and_named():
         E.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 2))
     with pytest.raises(ValueError, match="unknown reconstruction cost"):
         E.reconstruction_cost(torch.zeros(2, 3), torch.zeros(2, 3), kind="l1")
+
+
+def test_a_batch_of_one_bubble_is_not_broadcast_over_many_images():
+    y, y_tilde = torch.rand(5, 3), torch.rand(5, 3)
+    with pytest.raises(ValueError, match="same number of samples"):
+        vae_loss(y, y_tilde, torch.zeros(1, 2), torch.zeros(1, 2))
+
+
+@pytest.mark.parametrize("beta", [True, "1.5", torch.tensor(1.0)])
+def test_beta_must_be_a_real_number_not_a_bool_or_a_string(beta):
+    with pytest.raises(TypeError, match="beta"):
+        vae_loss(torch.rand(2, 3), torch.rand(2, 3), torch.zeros(2, 2), torch.zeros(2, 2), beta)
+
+
+def test_total_loss_combines_the_terms_a_model_states():
+    c, u, s = torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.0]), torch.tensor([0.25, 0.0])
+    torch.testing.assert_close(total_loss({"C": c, "U": u, "S": s, "V": -c}, 2.0), c + (u + s) / 2)
+    torch.testing.assert_close(total_loss({"C": c}, 0.0), c)  # no KL term: β does not matter
+    assert total_loss({"C": c, "U": u, "S": s}, 0.0).tolist() == [math.inf, 2.0]  # β → 0⁺

@@ -66,3 +66,21 @@ def test_bad_shapes_and_options_are_named():
         VAE(output="softmax")
     with pytest.raises(ValueError, match="latent_dim"):
         Autoencoder(latent_dim=0)
+
+
+def test_integer_arguments_accept_numpy_integers_and_refuse_bools():
+    import numpy as np
+
+    assert VAE(input_dim=np.int64(6), latent_dim=np.int64(2), hidden_dims=(np.int32(3),)).latent_dim == 2
+    for bad in (dict(latent_dim=True), dict(input_dim=2.0), dict(hidden_dims=(False,)), dict(hidden_dims="12")):
+        with pytest.raises(TypeError, match=next(iter(bad))):
+            Autoencoder(**bad)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_models_are_built_in_their_dtype_and_leave_the_default_alone(dtype):
+    before = torch.get_default_dtype()
+    vae = VAE(input_dim=6, latent_dim=2, hidden_dims=(4,), dtype=dtype)
+    assert {p.dtype for p in vae.parameters()} == {dtype} and torch.get_default_dtype() == before
+    with pytest.raises(TypeError, match="dtype"):
+        Autoencoder(dtype=torch.int64)
