@@ -27,8 +27,9 @@ def test_embedded_set_is_mlxtends_with_the_documented_split():
     for digit in range(10):
         rows = source[source_labels == digit] / 255.0
         torch.testing.assert_close(y[labels == digit].double(), torch.from_numpy(rows[:400]), rtol=0, atol=1e-7)
-        torch.testing.assert_close(y_test[labels_test == digit].double(), torch.from_numpy(rows[400:]),
-                                   rtol=0, atol=1e-7)
+        torch.testing.assert_close(
+            y_test[labels_test == digit].double(), torch.from_numpy(rows[400:]), rtol=0, atol=1e-7
+        )
 
 
 def test_train_and_test_images_are_disjoint():

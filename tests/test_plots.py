@@ -169,7 +169,7 @@ def test_bubble_plot_draws_one_ellipse_per_input_and_the_unit_circle():
     assert circle.get_radius() == 1.0 and tuple(circle.center) == (0.0, 0.0)
     assert circle.get_linestyle() == ":" and not circle.get_fill()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["unit circle = prior bubble"]
-    assert ax.get_aspect() == 1.0 and "of 3" in ax.get_xlabel()
+    assert ax.get_aspect() == 1.0 and "of 3" in ax.get_xlabel() and "z_{1}" in ax.get_xlabel()
 
 
 def test_bubble_plot_limits_cover_every_bubble_and_the_unit_circle():
@@ -340,3 +340,96 @@ def test_denoising_field_rejects_bad_shapes():
         plots.denoising_field(points, points, points[:4])
     with pytest.raises(ValueError, match=r"clean must have shape \(N, 2\) with N ≥ 1, got \(5, 3\)"):
         plots.denoising_field(np.zeros((5, 3)), points, points)
+
+
+# --- chapters 3-4 ---
+
+
+def test_bubble_plot_draws_the_chosen_dims_as_outlines_within_the_limit():
+    mu, logvar, labels = codes(20, dims=4)
+    ax = plots.bubble_plot(mu, logvar, labels, dims=(3, 1), limit=2.5, filled=False, legend=False).axes[0]
+    (bubbles,) = [c for c in ax.collections if isinstance(c, EllipseCollection)]
+    np.testing.assert_allclose(bubbles.get_offsets(), mu[:, [3, 1]])
+    np.testing.assert_allclose(bubbles.get_widths(), 2 * np.exp(0.5 * logvar[:, 3]))
+    assert len(bubbles.get_facecolor()) == 0 or np.all(bubbles.get_facecolor()[:, 3] == 0)  # outlines only
+    assert ax.get_xlim() == (-2.5, 2.5) and ax.get_ylim() == (-2.5, 2.5)
+    assert ax.get_legend() is None and "$z_{4}$ (dim 4 of 4)" == ax.get_xlabel()
+    with pytest.raises(ValueError, match="dims"):
+        plots.bubble_plot(mu, logvar, labels, dims=(1, 1))
+    with pytest.raises(ValueError, match="dims"):
+        plots.bubble_plot(mu, logvar, labels, dims=(0, 4))
+    with pytest.raises(ValueError, match="limit"):
+        plots.bubble_plot(mu, logvar, labels, limit=0)
+
+
+def test_bubble_plot_legend_is_off_the_data():
+    fig = plots.bubble_plot(*codes(30), title="t")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y0 >= ax.get_window_extent().y1 - 1  # above the axes, not over the bubbles
+
+
+def test_bubble_grid_shares_limits_and_one_legend():
+    small = codes(30, seed=1)[:2]
+    large = (codes(30, seed=2)[0] * 3, codes(30, seed=2)[1])
+    fig = plots.bubble_grid({"a": small, "b": large, "c": small}, codes(30)[2], ncols=2)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["a", "b", "c"]
+    assert len({ax.get_xlim() for ax in panels}) == 1 and len({ax.get_ylim() for ax in panels}) == 1
+    reach = np.abs(large[0]) + np.exp(0.5 * large[1])  # oracle: every bubble of the largest panel fits
+    assert panels[0].get_xlim()[1] >= reach.max() and panels[0].get_xlim() == panels[0].get_ylim()
+    assert all(ax.get_legend() is None for ax in panels) and len(fig.legends) == 1
+    assert fig.get_figwidth() <= 9.0
+    with pytest.raises(ValueError, match="bubbles"):
+        plots.bubble_grid({}, [])
+
+
+def test_second_moments_plot_stacks_the_aggregate_posterior_moments():
+    mu, logvar, _ = codes(200, dims=5)
+    ax = plots.second_moments_plot(torch.tensor(mu), torch.tensor(logvar)).axes[0]
+    spread, size = (mu**2).mean(axis=0), np.exp(logvar).mean(axis=0)  # oracle: numpy averages
+    order = np.argsort(-spread)
+    bars = ax.patches
+    np.testing.assert_allclose([b.get_height() for b in bars[:5]], spread[order])
+    np.testing.assert_allclose([b.get_y() + b.get_height() for b in bars[5:]], (spread + size)[order])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(d + 1) for d in order]  # integer ticks
+    (reference,) = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert tuple(reference.get_ydata()) == (1.0, 1.0)
+    assert ax.get_ylabel()
+    with pytest.raises(ValueError, match="same shape"):
+        plots.second_moments_plot(mu, logvar[:, :3])
+
+
+def test_beta_frame_marks_its_beta_with_the_same_axes_everywhere():
+    table = pd.DataFrame(
+        {
+            "beta": [0.0, 1.0, 2.0],
+            "C": [3.0, 2.0, 1.0],
+            "U": [0.0, 1.0, 2.0],
+            "S": [0.0, 0.5, 1.0],
+            "V": [0.0, -2.9, -6.1],
+        }
+    )  # plain columns, V = ⟨V⟩ ≤ 0
+    mu, logvar, labels = codes(500, dims=3)
+    fig = plots.beta_frame(mu, logvar, labels, table, 1.0, dims=(2, 0), limit=3.0, max_points=100)
+    bubbles, cost, energies = fig.axes[:3]
+    assert bubbles.get_xlim() == (-3.0, 3.0) and len(bubbles.collections[0].get_offsets()) == 100
+    np.testing.assert_allclose(bubbles.collections[0].get_offsets(), mu[:100][:, [2, 0]])
+    (minus_v,) = [line for line in energies.lines if line.get_label() == "−⟨V⟩"]
+    np.testing.assert_allclose(minus_v.get_ydata(), -table["V"])  # the slides' −⟨V⟩ ≥ 0
+    assert cost.get_ylabel() and fig.get_figwidth() <= 9.0
+    with pytest.raises(ValueError, match="not a row"):
+        plots.beta_frame(mu, logvar, labels, table, 0.7)
+    with pytest.raises(ValueError, match="missing"):
+        plots.beta_frame(mu, logvar, labels, table.drop(columns="S"), 1.0)
+
+
+def test_beta_table_plot_labels_every_panel_and_marks_ratio_one():
+    fig = plots.beta_table_plot(SLIDES_TABLE.assign(ratio=1.0), theory=SLIDES_TABLE)
+    assert all(ax.get_ylabel() for ax in fig.axes)
+    ratio = fig.axes[-1]
+    (reference,) = ratio.collections
+    np.testing.assert_allclose(reference.get_segments()[0][:, 1], [1.0, 1.0])
+    measured = fig.axes[0].lines[0]
+    assert measured.get_label() == "measured" and measured.get_linestyle() == "None"

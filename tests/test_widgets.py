@@ -72,3 +72,16 @@ def test_explorer_without_ipywidgets_says_how_to_install_it():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "pip install 'vaetut[widgets]'" in result.stdout, result.stderr
+
+
+def test_beta_frames_draw_the_same_two_dims_and_limits_at_every_beta(small_models):
+    models, y, labels = small_models
+    bubbles, table, dims, limit = widgets._beta_summary(models, y, seed=0, cost="mse")
+    with torch.no_grad():
+        mu_last = models[2.0].encode(y)[0]  # oracle: the two largest ⟨μ_d²⟩ at the largest β
+    assert sorted(dims) == sorted(mu_last.pow(2).mean(dim=0).topk(2).indices.tolist())
+    assert list(table.columns) == ["beta", "C", "U", "S", "V"] and list(table["beta"]) == [0.0, 1.0, 2.0]
+    assert (table["V"] <= 0).all()
+    for mu, logvar in bubbles.values():
+        assert limit >= (mu[:, dims].abs() + (0.5 * logvar[:, dims]).exp()).max()
+    assert widgets.DPI >= 100

@@ -17,6 +17,7 @@ from .energies import (
     total_loss,
     vae_loss,
 )
+from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
 from .train import evaluate, fit, reproducible
 
@@ -31,6 +32,7 @@ __all__ = [
     "fit",
     "kl_divergence",
     "load_mnist",
+    "log_likelihood",
     "log_volume",
     "potential_energy",
     "prior_energy",

@@ -210,43 +210,80 @@ def latent_scatter(z, labels, *, title: str | None = None, ax=None) -> Figure:
     return fig
 
 
-def bubble_plot(mu, logvar, labels, *, title: str | None = None, ax=None, max_points: int | None = None) -> Figure:
-    """Each input as a bubble: an ellipse at μ with semi-axes σ₁, σ₂, plus the dotted unit circle (the prior).
+def bubble_plot(
+    mu,
+    logvar,
+    labels,
+    *,
+    title: str | None = None,
+    ax=None,
+    max_points: int | None = None,
+    dims=(0, 1),
+    limit: float | None = None,
+    filled: bool = True,
+    legend: bool = True,
+    colorbar: bool = True,
+) -> Figure:
+    """Each input as a bubble: an ellipse at μ with semi-axes σ in two latent dims, and the dotted unit circle.
 
-    mu, logvar: (N, D ≥ 2), first two dims drawn, σ = exp(½ logvar); labels: (N,) digits;
-    max_points: draw only the first max_points inputs; ax: draw here.
+    mu, logvar: (N, D ≥ 2), σ = exp(½ logvar); labels: (N,) digits; dims: the two latent
+    dimensions drawn (0-based, default the first two); max_points: draw only the first
+    max_points inputs; limit: draw [−limit, limit] on both axes (default: just enough for
+    every bubble and the circle); filled=False draws outlines only; legend and colorbar:
+    the prior's legend (above the axes, off the data) and the digit colour bar; ax: draw here.
     """
     mu, logvar = _codes("mu", mu), _codes("logvar", logvar)  # (N, D)
     if mu.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     labels = _labels(labels, len(mu))
+    dims = _dims(dims, mu.shape[1])
     if max_points is not None:
         if max_points < 1:
             raise ValueError(f"max_points must be ≥ 1, got {max_points}")
         mu, logvar, labels = mu[:max_points], logvar[:max_points], labels[:max_points]
-    centre, sigma = mu[:, :2], np.exp(0.5 * logvar[:, :2])  # (N, 2)
-    fig, ax = _figure_and_axes(ax, (5.5, 4.5))
+    if limit is not None and not limit > 0:
+        raise ValueError(f"limit must be > 0, got {limit!r}")
+    centre, sigma = mu[:, dims], np.exp(0.5 * logvar[:, dims])  # (N, 2)
+    fig, ax = _figure_and_axes(ax, (5.5, 4.8))
     colours = DIGIT_COLORS(labels)  # (N, 4) RGBA
     widths, heights = 2 * sigma.T  # full axes 2σ₁, 2σ₂
     bubbles = EllipseCollection(
         widths, heights, np.zeros(len(centre)), units="xy", offsets=centre, offset_transform=ax.transData
     )
-    bubbles.set(facecolor=colours, edgecolor=colours, linewidth=0.4, alpha=0.25)
+    if filled:
+        bubbles.set(facecolor=colours, edgecolor=colours, linewidth=0.4, alpha=0.25)
+    else:
+        bubbles.set(facecolor="none", edgecolor=colours, linewidth=0.7, alpha=0.7)
     ax.add_collection(bubbles, autolim=False)
     ax.add_patch(Circle((0, 0), 1.0, fill=False, edgecolor="black", linestyle=":", linewidth=1.5, zorder=3))
-    prior = Line2D([], [], color="black", linestyle=":", linewidth=1.5)
-    ax.legend([prior], ["unit circle = prior bubble"], loc="best", fontsize=8, framealpha=0.9, handlelength=1.5)
-    low = np.minimum((centre - sigma).min(axis=0, initial=-1.0), -1.0)
-    high = np.maximum((centre + sigma).max(axis=0, initial=1.0), 1.0)
-    pad = 0.1 * (high - low)
-    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
-    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    if legend:
+        prior = Line2D([], [], color="black", linestyle=":", linewidth=1.5)
+        ax.legend(
+            [prior],
+            ["unit circle = prior bubble"],
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=8,
+            frameon=False,
+            handlelength=1.5,
+            borderaxespad=0.1,
+        )
+    if limit is None:
+        low = np.minimum((centre - sigma).min(axis=0, initial=-1.0), -1.0)
+        high = np.maximum((centre + sigma).max(axis=0, initial=1.0), 1.0)
+        pad = 0.1 * (high - low)
+        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    else:
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
     ax.locator_params(nbins=6)
-    _latent_labels(ax, mu.shape[1])
-    _digit_colorbar(ax)
+    _dim_labels(ax, mu.shape[1], dims)
+    if colorbar:
+        _digit_colorbar(ax)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=18 if legend else None)  # above the legend's row
     return fig
 
 
@@ -320,7 +357,8 @@ def beta_table_plot(table, *, theory=None) -> Figure:
             f"table is missing columns {missing} (the minus in '−⟨V⟩' is U+2212); got {list(table.columns)}"
         )
     columns = list(TABLE_COLUMNS) + (["ratio"] if "ratio" in table.columns else [])
-    return _panels(table, columns, overlay=None if theory is None else _indexed_by_beta("theory", theory))
+    figure = _panels(table, columns, overlay=None if theory is None else _indexed_by_beta("theory", theory))
+    return _finish_beta_panels(figure, columns, theory is not None)
 
 
 def curve(x, ys: dict, *, xlabel: str, ylabel: str, title: str | None = None) -> Figure:
@@ -457,3 +495,166 @@ def denoising_field(clean, corrupted, denoised, *, title: str | None = None, ax=
     if title:
         ax.set_title(title)
     return fig
+
+
+# --- chapters 3-4 ---
+
+__all__ += ["beta_frame", "bubble_grid", "second_moments_plot"]
+
+
+def _dims(dims, total: int) -> list[int]:
+    """Two distinct latent dimensions in range(total), else ValueError naming dims."""
+    dims = [int(d) for d in dims]
+    if len(dims) != 2 or dims[0] == dims[1] or min(dims) < 0 or max(dims) >= total:
+        raise ValueError(f"dims must be two distinct latent dimensions in 0..{total - 1}, got {dims}")
+    return dims
+
+
+def _dim_labels(ax, total: int, dims) -> None:
+    """Axis labels z_a, z_b for the latent dimensions drawn, saying 'of D' when there are more than two."""
+    for set_label, d in ((ax.set_xlabel, dims[0]), (ax.set_ylabel, dims[1])):
+        set_label(f"$z_{{{d + 1}}}$" + (f" (dim {d + 1} of {total})" if total > 2 else ""))
+
+
+def _bubble_reach(mu, logvar, dims) -> float:
+    """The smallest symmetric half-width that shows every bubble (centre ± σ) and the unit circle, padded by 10%."""
+    mu, logvar = _codes("mu", mu), _codes("logvar", logvar)
+    reach = np.abs(mu[:, dims]) + np.exp(0.5 * logvar[:, dims])  # (N, 2)
+    return 1.1 * max(1.0, float(reach.max(initial=1.0)))
+
+
+def bubble_grid(bubbles: dict, labels, *, ncols: int = 2, filled: bool = True, max_points: int | None = None) -> Figure:
+    """Bubble plots side by side on the same axes limits. bubbles: {title: (mu, logvar)}, each (N, D ≥ 2); labels: (N,).
+
+    One digit colour bar and one legend for the prior's dotted circle serve every panel, both
+    outside the data; the first two latent dimensions are drawn.
+    """
+    if not bubbles:
+        raise ValueError("bubbles must hold at least one (mu, logvar) pair")
+    if ncols < 1:
+        raise ValueError(f"ncols must be ≥ 1, got {ncols}")
+    limit = max(_bubble_reach(mu, logvar, (0, 1)) for mu, logvar in bubbles.values())
+    ncols = min(ncols, len(bubbles))
+    nrows = math.ceil(len(bubbles) / ncols)
+    fig = _new_figure((min(MAX_WIDTH, 3.9 * ncols + 1.0), 3.7 * nrows + 0.5))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    for ax, (title, (mu, logvar)) in zip(axes.flat, bubbles.items()):
+        bubble_plot(
+            mu,
+            logvar,
+            labels,
+            ax=ax,
+            title=str(title),
+            limit=limit,
+            filled=filled,
+            max_points=max_points,
+            legend=False,
+            colorbar=False,
+        )
+    for ax in axes.flat[len(bubbles) :]:
+        ax.set_visible(False)
+    mappable = ScalarMappable(norm=BoundaryNorm(np.arange(-0.5, 10), 10), cmap=DIGIT_CMAP)
+    fig.colorbar(mappable, ax=axes, ticks=range(10), shrink=0.6, label="digit")
+    prior = Line2D([], [], color="black", linestyle=":", linewidth=1.5)
+    fig.legend([prior], ["unit circle = prior bubble"], loc="outside lower center", fontsize=9, frameon=False)
+    return fig
+
+
+def second_moments_plot(mu, logvar, *, title: str | None = None, ax=None) -> Figure:
+    """Each latent dimension's second moment ⟨μ_d²⟩ + ⟨σ_d²⟩ of the aggregate posterior, stacked, most used first.
+
+    mu, logvar: (N, D), the bubbles of N inputs; the averages ⟨·⟩ are over the inputs.
+    ⟨z_d²⟩ under q(z) = ⟨q(ζ|y)⟩ is ⟨μ_d²⟩ + ⟨σ_d²⟩; the prior's is 1, drawn dashed.
+    """
+    mu, logvar = _array(mu), _array(logvar)
+    if mu.ndim != 2 or mu.shape != logvar.shape or mu.shape[0] == 0:
+        raise ValueError(f"mu and logvar must have the same shape (N, D) with N ≥ 1, got {mu.shape} and {logvar.shape}")
+    spread, size = (mu**2).mean(axis=0), np.exp(logvar).mean(axis=0)  # (D,) each
+    order = np.argsort(-spread, kind="stable")
+    position = np.arange(1, len(order) + 1)
+    fig, ax = _figure_and_axes(ax, (6.0, 3.4))
+    ax.bar(position, spread[order], color="C0", label=r"$\langle\mu_d^2\rangle$: where the centres are")
+    ax.bar(
+        position,
+        size[order],
+        bottom=spread[order],
+        color="C1",
+        alpha=0.7,
+        label=r"$\langle\sigma_d^2\rangle$: how large the bubbles are",
+    )
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="prior: 1 in every dimension")
+    ax.set_xticks(position, [str(d) for d in order + 1], fontsize=8 if len(order) > 12 else None)
+    ax.set_xlabel("latent dimension d, most used first")
+    ax.set_ylabel(r"$\langle\mu_d^2\rangle + \langle\sigma_d^2\rangle$")
+    ax.set_ylim(0, max(1.25, 1.1 * float((spread + size).max())) + 0.35)
+    ax.legend(loc="upper center", ncols=2, fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def beta_frame(
+    mu, logvar, labels, table, beta: float, *, dims=(0, 1), limit: float | None = None, max_points: int = 300
+) -> Figure:
+    """One frame of the β slider: the bubbles at this β (left), ⟨C⟩ and ⟨U⟩ ⟨S⟩ −⟨V⟩ against β, this β marked.
+
+    mu, logvar: (N, D), the bubbles of the model trained at ``beta``; table: the plain β
+    table (columns beta, C, U, S, V, one row per β, V = ⟨V⟩ ≤ 0); dims and limit: the two
+    latent dimensions and the half-width drawn, the same in every frame so that frames
+    compare; max_points: bubbles drawn, as outlines.
+    """
+    missing = [column for column in ("beta", "C", "U", "S", "V") if column not in table.columns]
+    if missing:
+        raise ValueError(f"table is missing columns {missing}; got {list(table.columns)}")
+    if not (table["beta"] == beta).any():
+        raise ValueError(f"beta {beta!r} is not a row of the table (betas {list(table['beta'])})")
+    fig = _new_figure((MAX_WIDTH, 4.0))
+    bubbles, cost, energies = fig.subplots(1, 3, width_ratios=(1.5, 1, 1))
+    bubble_plot(
+        mu,
+        logvar,
+        labels,
+        ax=bubbles,
+        dims=dims,
+        limit=limit,
+        max_points=max_points,
+        filled=False,
+        legend=False,
+        colorbar=False,
+        title=f"β = {beta:g}: {min(max_points, len(labels))} bubbles",
+    )
+    bubbles.text(
+        0.02, 0.02, "dotted: unit circle = prior", transform=bubbles.transAxes, fontsize=8, color="0.3", va="bottom"
+    )
+    shown = {"⟨C⟩": table["C"], "⟨U⟩": table["U"], "⟨S⟩": table["S"], "−⟨V⟩": 0.0 - table["V"]}
+    current = (table["beta"] == beta).to_numpy()
+    for ax, columns, title in (
+        (cost, ("⟨C⟩",), "reconstruction cost"),
+        (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"), "bubble energies"),
+    ):
+        for column in columns:
+            values = shown[column].to_numpy(float)
+            (line,) = ax.plot(table["beta"], values, marker="o", markersize=3, label=column)
+            ax.plot(table["beta"][current], values[current], marker="o", markersize=9, color=line.get_color())
+        ax.axvline(beta, color="grey", linewidth=0.8, linestyle="--")
+        ax.set_xlabel("β")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9, loc="upper left" if ax is energies else "upper right")
+    cost.set_ylabel("held-out average")
+    return fig
+
+
+def _finish_beta_panels(figure: Figure, columns, with_theory: bool) -> Figure:
+    """Y labels on every β-table panel, a reference line at 1 on the ratio panel, measured values as dots."""
+    for ax, column in zip(figure.axes, columns):
+        ax.set_ylabel({"⟨C⟩": "average per sample", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats"))
+        if column == "ratio":  # a LineCollection, not a Line2D: ax.lines holds only the data
+            ax.hlines(1.0, 0, 1, transform=ax.get_yaxis_transform(), colors="black", linestyles=":", linewidth=1)
+        if with_theory:  # measured at the grid's β only, not in between: dots, no line
+            for line in ax.get_lines():
+                if line.get_label() == "measured":
+                    line.set_linestyle("none")
+    if with_theory:
+        figure.axes[0].legend(fontsize=8)
+    return figure

@@ -1,5 +1,7 @@
 """Interactives for the chapters: a noise-level slider for the denoising AE and a β slider for the VAE.
 
+Only the interactivity lives here; the pictures are drawn by `vaetut.plots`.
+
 Each comes twice. ``*_explorer`` is a live ipywidgets interactive (it needs a kernel);
 ``*_animation`` is its static form: every slider position rendered once to PNG and put in
 a self-contained HTML slider that works in the rendered book without a kernel.
@@ -15,6 +17,7 @@ import io
 import re
 from contextlib import contextmanager
 
+import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
@@ -25,6 +28,7 @@ from .train import evaluate
 __all__ = ["denoising_explorer", "denoising_animation", "beta_explorer", "beta_animation", "Frames"]
 
 DEFAULT_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+DPI = 110  # frames are shown at their pixel size: 110 dpi keeps 8-point text legible
 
 
 class Frames:
@@ -86,7 +90,7 @@ def _eval_mode(model: torch.nn.Module):
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -126,74 +130,66 @@ def denoising_explorer(models: dict, images: torch.Tensor, *, kind: str = "mask"
     )
 
 
-def denoising_animation(models: dict, images: torch.Tensor, *, kind: str = "mask", levels=DEFAULT_LEVELS,
-                     seed: int = 0) -> Frames:
+def denoising_animation(
+    models: dict, images: torch.Tensor, *, kind: str = "mask", levels=DEFAULT_LEVELS, seed: int = 0
+) -> Frames:
     """The static form of `denoising_explorer` for one corruption kind: one frame per noise level."""
     _check_models(models, "name")
     figures = [_denoising_figure(models, images, kind, float(level), seed) for level in levels]
-    return Frames(figures, [f"{kind}, level {float(level):.1f}" for level in levels], name=f"denoising-{kind}",
-                  start=len(figures) // 2)
+    return Frames(
+        figures,
+        [f"{kind}, level {float(level):.1f}" for level in levels],
+        name=f"denoising-{kind}",
+        start=len(figures) // 2,
+    )
 
 
 @torch.no_grad()
-def _beta_summary(models: dict, images: torch.Tensor, seed: int, cost: str) -> dict:
-    """For each β: its bubbles (μ, log σ²) on the two most used latent dimensions, and ⟨C⟩ ⟨U⟩ ⟨S⟩ −⟨V⟩."""
-    summary = {}
+def _beta_summary(models: dict, images: torch.Tensor, seed: int, cost: str):
+    """The bubbles (μ, log σ²) of every β's model, the plain β table (beta, C, U, S, V), the two dims and the limit.
+
+    The two latent dimensions are chosen once, those with the largest ⟨μ_d²⟩ at the largest β,
+    and the half-width covers every β's bubbles in them: every frame has the same axes.
+    """
+    bubbles, rows = {}, []
     for beta, model in sorted(models.items()):
         with _eval_mode(model):
-            mu, logvar = model.encode(images)  # (N, D)
-        dims = mu.pow(2).mean(dim=0).argsort(descending=True)[:2]  # the two dimensions with the largest ⟨μ_d²⟩
+            bubbles[beta] = model.encode(images.to(next(model.parameters()).dtype))  # (N, D) each
         averages = evaluate(model, images, beta=beta, cost=cost, seed=seed)
-        summary[beta] = (mu[:, dims], logvar[:, dims],
-                         {"⟨C⟩": averages["C"], "⟨U⟩": averages["U"], "⟨S⟩": averages["S"], "−⟨V⟩": -averages["V"]})
-    return summary
+        rows.append({"beta": beta, **{term: averages[term] for term in ("C", "U", "S", "V")}})
+    mu_last = bubbles[max(bubbles)][0]
+    dims = mu_last.pow(2).mean(dim=0).argsort(descending=True)[:2].tolist()
+    limit = max(plots._bubble_reach(mu, logvar, dims) for mu, logvar in bubbles.values())
+    return bubbles, pd.DataFrame(rows), dims, limit
 
 
-def _beta_figure(summary: dict, beta: float, labels, max_points: int) -> Figure:
-    """The bubbles at one β (left) and the four averages against β with that β marked (right)."""
-    fig = plots._new_figure((9.0, 3.8))
-    bubbles, cost, energies = fig.subplots(1, 3, width_ratios=(1.6, 1, 1))
-    fig.get_layout_engine().set(wspace=0.08)
-    mu, logvar, _ = summary[beta]
-    plots.bubble_plot(mu, logvar, labels, ax=bubbles, max_points=max_points, title=f"β = {beta:g}")
-    bubbles.get_legend().remove()  # at small β every bubble sits on the circle: say it below instead
-    bubbles.set_xlabel("most used latent dim\n(dotted: unit circle = prior bubble)")
-    bubbles.set_ylabel("second most used")
-    betas = list(summary)
-    for ax, columns in ((cost, ("⟨C⟩",)), (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"))):
-        for column in columns:
-            values = [summary[b][2][column] for b in betas]
-            (line,) = ax.plot(betas, values, marker="o", markersize=3, label=column)
-            ax.plot([beta], [summary[beta][2][column]], marker="o", markersize=9, color=line.get_color())
-        ax.axvline(beta, color="grey", linewidth=0.8, linestyle="--")
-        ax.set_xlabel("β")
-        ax.legend(fontsize=8)
-    cost.set_title("reconstruction cost")
-    energies.set_title("bubble energies")
-    return fig
-
-
-def beta_explorer(models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0,
-                  max_points: int = 500):
+def beta_explorer(
+    models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0, max_points: int = 300
+):
     """A live β slider over trained VAEs ({β: model}, trained with ``cost``): the bubbles and ⟨C⟩ ⟨U⟩ ⟨S⟩ −⟨V⟩."""
     widgets = _ipywidgets()
     from IPython.display import display
 
     _check_models(models, "β")
-    summary = _beta_summary(models, images, seed, cost)
+    bubbles, table, dims, limit = _beta_summary(models, images, seed, cost)
 
     def show(beta: float) -> None:
-        display(_beta_figure(summary, beta, labels, max_points))
+        display(plots.beta_frame(*bubbles[beta], labels, table, beta, dims=dims, limit=limit, max_points=max_points))
 
-    betas = list(summary)
-    return widgets.interactive(show, beta=widgets.SelectionSlider(options=betas, value=betas[len(betas) // 2],
-                                                                  description="β"))
+    betas = list(bubbles)
+    return widgets.interactive(
+        show, beta=widgets.SelectionSlider(options=betas, value=betas[len(betas) // 2], description="β")
+    )
 
 
-def beta_animation(models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0,
-                   max_points: int = 500) -> Frames:
-    """The static form of `beta_explorer`: one frame per β."""
+def beta_animation(
+    models: dict, images: torch.Tensor, labels, *, cost: str = "mse", seed: int = 0, max_points: int = 300
+) -> Frames:
+    """The static form of `beta_explorer`: one frame per β, the same two latent dimensions and limits in each."""
     _check_models(models, "β")
-    summary = _beta_summary(models, images, seed, cost)
-    figures = [_beta_figure(summary, beta, labels, max_points) for beta in summary]
-    return Frames(figures, [f"β = {beta:g}" for beta in summary], name="beta", start=len(figures) // 2)
+    bubbles, table, dims, limit = _beta_summary(models, images, seed, cost)
+    figures = [
+        plots.beta_frame(mu, logvar, labels, table, beta, dims=dims, limit=limit, max_points=max_points)
+        for beta, (mu, logvar) in bubbles.items()
+    ]
+    return Frames(figures, [f"β = {beta:g}" for beta in bubbles], name="beta", start=len(figures) // 2)
