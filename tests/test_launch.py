@@ -94,13 +94,6 @@ def test_chapters_found():
     assert len(CHAPTERS) >= 4, [path.name for path in CHAPTERS]
 
 
-def test_package_version_is_the_projects():
-    import vaetut
-
-    declared = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)
-    assert vaetut.__version__ == declared.group(1)
-
-
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[path.stem for path in CHAPTERS])
 def test_chapter_installs_the_pinned_release_on_colab(notebook):
     import vaetut
