@@ -4,8 +4,8 @@ The β table's VAE (784 → 400 → 20 → 400 → 784, batch 100) spends its ti
 products. Their count is exact: a linear layer of n_in × n_out on a batch of B costs
 2·B·n_in·n_out FLOP forward, as much again for the weight gradient, and as much again for
 the input gradient (not needed for the first layer). The peak is the best single-thread
-GEMM rate of this torch build on this CPU, measured in the same run on a 1024³ product and
-on the model's own shapes. Both in float64 (the dtype the book trains in) and float32.
+GEMM rate of this torch build on this CPU, measured in the same run: the larger of the
+medians on a 1024³ product and on the model's own shapes. Both in float64 (the dtype the book trains in) and float32.
 
 Every figure is the median and the spread (min–max) of ``--repeats`` runs (default 5):
 ``python benchmarks/bench_fit.py`` (about 1–2 minutes on a quiet machine).
@@ -70,15 +70,16 @@ def main() -> None:
         shapes = [
             min(gemm_rate(BATCH, 784, 400, dtype), gemm_rate(BATCH, 400, 784, dtype)) for _ in range(args.repeats)
         ]
+        best = max(statistics.median(peak), statistics.median(shapes))  # the machine's own single-thread peak
         fits = [fit_rate(images, dtype) for _ in range(args.repeats)]
-        fraction = [f / statistics.median(peak) for f in fits]
+        fraction = [f / best for f in fits]
         name = str(dtype).removeprefix("torch.")
         print(f"\n{name}: GFLOP/s, median (min–max) of {args.repeats} runs")
         print(f"  peak, 1024^3 GEMM         {summary(peak)}")
         print(f"  the model's GEMM shapes   {summary(shapes)}")
         print(f"  vaetut.fit                {summary(fits)}")
         print(
-            f"  fit / peak                {statistics.median(fraction):.0%} ({min(fraction):.0%}–{max(fraction):.0%})"
+            f"  fit / peak (the larger)   {statistics.median(fraction):.0%} ({min(fraction):.0%}–{max(fraction):.0%})"
         )
 
 
