@@ -80,14 +80,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("chapter_page", chapters, ids=chapters)
 
 
+def recorded_seconds(notebook: Path) -> float:
+    """How long the committed outputs took to execute: the sum over code cells of the times Jupyter recorded."""
+    import json
+    from datetime import datetime
+
+    total = 0.0
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        times = cell.get("metadata", {}).get("execution", {})
+        start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+        if start and end:
+            total += (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    return total
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
-    """Notebook cells (nbval) are ``slow``; a test that needs the built book is ``book`` and ``slow``."""
+    """Notebook cells (nbval) are ``slow``; a test that needs the built book is ``book`` and ``slow``.
+
+    Items are ordered chapters first, the longest (by recorded execution time) first, each file's items kept
+    in order: pytest-xdist hands out whole files in this order (``--no-loadscope-reorder``), so the longest
+    chapters start at once on separate workers and the short files fill in around them.
+    """
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
         if "book_build" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
             item.add_marker(pytest.mark.slow)
+    cost = {path: recorded_seconds(path) for path in {item.path for item in items if item.path.suffix == ".ipynb"}}
+    items.sort(key=lambda item: -cost.get(item.path, 0.0))  # stable: each file keeps its order
 
 
 @dataclass
