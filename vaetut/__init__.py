@@ -3,10 +3,13 @@
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
 `train` (one loop for every model), `experiments` (the β sweep and its closed form),
+`aggregate` (the aggregate posterior and ELBO surgery), `elbo_gap` (the ELBO's gap over seeds),
 `plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
 """
 
+from .aggregate import elbo_surgery, log_mixture_density, sample_mixture
 from .data import corrupt, load_mnist, synthetic_gaussian
+from .elbo_gap import load_elbo_gap
 from .energies import (
     entropy_penalty,
     kl_divergence,
@@ -27,17 +30,21 @@ __all__ = [
     "Autoencoder",
     "VAE",
     "corrupt",
+    "elbo_surgery",
     "entropy_penalty",
     "evaluate",
     "fit",
     "kl_divergence",
+    "load_elbo_gap",
     "load_mnist",
     "log_likelihood",
+    "log_mixture_density",
     "log_volume",
     "potential_energy",
     "prior_energy",
     "reconstruction_cost",
     "reproducible",
+    "sample_mixture",
     "synthetic_gaussian",
     "total_loss",
     "vae_loss",
