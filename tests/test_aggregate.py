@@ -58,7 +58,9 @@ def test_sample_mixture_draws_from_the_mixture():
     z, pick = sample_mixture(200_000, MU, LOGVAR, torch.Generator().manual_seed(1))
     counts = torch.bincount(pick, minlength=3) / len(pick)
     torch.testing.assert_close(counts, torch.full((3,), 1 / 3, dtype=counts.dtype), atol=0.005, rtol=0)
-    statistic = stats.kstest(z[:2000, 0].numpy(), lambda x: np.mean(stats.norm.cdf(np.asarray(x)[:, None], MU[:, 0], SIGMA[:, 0]), axis=1))
+    statistic = stats.kstest(
+        z[:2000, 0].numpy(), lambda x: np.mean(stats.norm.cdf(np.asarray(x)[:, None], MU[:, 0], SIGMA[:, 0]), axis=1)
+    )
     assert statistic.pvalue > 0.01
 
 

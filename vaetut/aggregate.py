@@ -68,7 +68,7 @@ def log_mixture_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor)
 def sample_mixture(
     samples: int, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Codes drawn from q(z): a bubble n uniformly at random, then z ~ N(μ_n, diag σ_n²); returns z (M, D) and n (M,)."""
+    """Codes drawn from q(z): a bubble n uniformly at random, then z ~ N(μ_n, diag σ_n²); z (M, D) and n (M,)."""
     _check_bubbles(mu, logvar)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be a positive integer, got {samples!r}")

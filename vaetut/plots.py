@@ -611,7 +611,9 @@ def quantile_plane(decode, z1, z2, levels, *, title: str | None = None, ax=None)
     z1, z2, levels = _array(z1), _array(z2), _grid_axis("levels", levels)
     for name, values in (("z1", z1), ("z2", z2)):
         if values.shape != levels.shape or not np.all(np.diff(values) > 0):
-            raise ValueError(f"{name} must be increasing with one code per level ({len(levels)}), got {values.tolist()}")
+            raise ValueError(
+                f"{name} must be increasing with one code per level ({len(levels)}), got {values.tolist()}"
+            )
     if levels[0] <= 0 or levels[-1] >= 1:
         raise ValueError(f"levels must lie strictly between 0 and 1, got {levels.tolist()}")
     k = len(levels)
