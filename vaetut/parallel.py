@@ -186,14 +186,15 @@ def _gather(client, futures) -> list:
 
     alone_since = None
     while True:
-        done, pending = distributed.wait(futures, timeout=1.0, return_when="FIRST_EXCEPTION")
-        failed = [f for f in done if f.status == "error"]
+        failed = [f for f in futures if f.status in ("error", "cancelled")]
         if failed:
+            if failed[0].status == "cancelled":
+                raise WorkerDied("a Dask task was cancelled: the cluster lost it (a worker or the scheduler died?)")
             error = failed[0].exception()
             if isinstance(error, distributed.KilledWorker):
                 raise WorkerDied(f"a Dask worker died running a task, again and again: {_first_line(error)}") from None
             raise error
-        if not pending:
+        if all(f.status == "finished" for f in futures):
             return client.gather(futures)
         if client.scheduler_info().get("workers"):
             alone_since = None
@@ -201,6 +202,7 @@ def _gather(client, futures) -> list:
             alone_since = time.monotonic()
         elif time.monotonic() - alone_since > NO_WORKER_TIMEOUT:
             raise WorkerDied(f"every Dask worker died: none for {NO_WORKER_TIMEOUT:.0f} s")
+        time.sleep(0.2)
 
 
 # --- fit_many ------------------------------------------------------------------------------------------------------
