@@ -4,12 +4,14 @@ A chapter written in the book refers to files beside it: its picture ``../book/i
 other chapters and book pages (``03_vae.ipynb#x``, ``../book/references.md``). Opened alone, every one of these
 paths leads nowhere. This script rewrites the chapters' markdown cells and their first code cell:
 
-1. **The picture travels inside the notebook.** ``![alt](../book/images/NAME.svg)`` becomes the same image with
-   the SVG as a ``data:image/svg+xml;base64,...`` URI, under a one-line HTML comment that names its source file.
-   Not a cell attachment: JupyterLab renders attachments only as bitmap types (its attachment resolver rejects
-   ``image/svg+xml``), and MyST-NB does not render attachments at all (the build warns "image file not
-   readable: attachment:..."). A data URI in a markdown image shows in JupyterLab, Colab, nbviewer and the book
-   (Sphinx copies it into the page as it is).
+1. **The picture travels inside the notebook.** ``![alt](../book/images/NAME.svg)`` becomes
+   ``<img alt="alt" src="data:image/svg+xml;base64,...">``, the SVG itself as a data URI, under a one-line HTML
+   comment that names its source file. Not a cell attachment: JupyterLab renders attachments only of bitmap
+   types (its attachment resolver rejects ``image/svg+xml``), and MyST-NB does not render attachments at all
+   (the build warns "image file not readable: attachment:..."). Not a markdown image either: MyST's parser
+   (markdown-it) refuses ``data:image/svg+xml`` link targets and prints the markdown as text. A raw ``<img>``
+   with a data URI shows in JupyterLab (its sanitizer keeps data: image sources), Colab, nbviewer and the book
+   (MyST passes the HTML through).
 2. **Links point to the published book.** A relative link to a page of the book's table of contents becomes
    the absolute URL of that page in the published book: ``html.baseurl`` in ``_config.yml`` (named there once)
    plus the page's path, e.g. ``https://vaetut.github.io/vaetut/notebooks/03_vae.html#x``. In the book itself,
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import html
 import re
 import sys
 from pathlib import Path, PurePosixPath
@@ -50,11 +53,12 @@ SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
 
 #: A markdown image or link: ``![alt](target)`` / ``[text](target)``. Targets hold no spaces or parentheses here.
 LINK = re.compile(r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^()\s]+)\)")
-#: The comment that names an embedded picture's source file, and the image after it.
+#: The comment that names an embedded picture's source file, and the <img> after it (on a line of its own, then a
+#: blank line: CommonMark's HTML block ends at the blank line).
 MARKER = "<!-- picture: {path}, embedded by tools/standalone.py: edit the SVG file and re-run the script -->"
 EMBEDDED = re.compile(
     r"<!-- picture: (?P<path>[^,\s]+), embedded by tools/standalone.py[^>]*-->\n"
-    r"!\[(?P<alt>[^\]]*)\]\(data:image/svg\+xml;base64,[A-Za-z0-9+/=]*\)"
+    r'<img alt="(?P<alt>[^"]*)" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]*"[^>]*>'
 )
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -128,12 +132,14 @@ def toc_pages(repo: Path = REPO) -> dict[str, str]:
 
 
 def picture(path: str, alt: str, repo: Path = REPO) -> str:
-    """The marker comment and the markdown image of ``path`` (repository-relative) as an SVG data URI."""
+    """The marker comment and an <img> of ``path`` (repository-relative) as an SVG data URI."""
     svg = repo / path
     if not svg.is_file():
         raise StandaloneError(f"the picture {path} does not exist")
+    if not alt.strip():
+        raise StandaloneError(f"the picture {path} has no alt text")
     data = base64.b64encode(svg.read_bytes()).decode("ascii")
-    return MARKER.format(path=path) + f"\n![{alt}](data:image/svg+xml;base64,{data})"
+    return MARKER.format(path=path) + f'\n<img alt="{html.escape(alt)}" src="data:image/svg+xml;base64,{data}">'
 
 
 def rewrite_markdown(source: str, notebook: Path, repo: Path = REPO) -> str:
@@ -142,7 +148,7 @@ def rewrite_markdown(source: str, notebook: Path, repo: Path = REPO) -> str:
     here = notebook.resolve().parent
 
     # Embedded pictures first, from their current files (their data URIs are then skipped below).
-    source = EMBEDDED.sub(lambda m: picture(m["path"], m["alt"], repo), source)
+    source = EMBEDDED.sub(lambda m: picture(m["path"], html.unescape(m["alt"]), repo), source)
 
     def replace(match: re.Match) -> str:
         target = match["target"]
@@ -162,7 +168,9 @@ def rewrite_markdown(source: str, notebook: Path, repo: Path = REPO) -> str:
         url = base + pages[path] + (f"#{parts.fragment}" if parts.fragment else "")
         return f"[{match['text']}]({url})"
 
-    return LINK.sub(replace, source)
+    source = LINK.sub(replace, source)
+    # The <img> line ends an HTML block only at a blank line: make sure one follows (the text's own, or one more).
+    return re.sub(r"(<img [^>]*src=\"data:image/svg\+xml;base64,[^\"]*\"[^>]*>)\n(?=[^\n])", r"\1\n\n", source)
 
 
 def standalone(notebook: Path, repo: Path = REPO) -> nbformat.NotebookNode:
