@@ -146,6 +146,8 @@ def rewrite_markdown(source: str, notebook: Path, repo: Path = REPO) -> str:
     """The markdown cell's source with its pictures embedded and its links to book pages made absolute."""
     base, pages = book_url(repo), toc_pages(repo)
     here = notebook.resolve().parent
+    if not here.is_relative_to(repo.resolve()):  # a chapter elsewhere: its paths are as if it were in notebooks/
+        here = repo.resolve() / "notebooks"
 
     # Embedded pictures first, from their current files (their data URIs are then skipped below).
     source = EMBEDDED.sub(lambda m: picture(m["path"], html.unescape(m["alt"]), repo), source)
