@@ -173,7 +173,7 @@ def bad_alt(alt: str | None) -> str | None:
         return "empty"
     if re.search(r"\.(png|svg|jpe?g|gif)\b|_images/|[0-9a-f]{16,}", text, re.I):
         return f"a file name or hash: {text[:60]!r}"
-    if len(text.split()) < 4 or text.lower().rstrip(".") in {"figure", "image", "plot", "a figure", "a plot"}:
+    if len(text.split()) < 3 or text.lower().rstrip(".") in {"figure", "image", "plot", "a figure", "a plot"}:
         return f"not a sentence: {text!r}"
     return None
 
