@@ -97,9 +97,10 @@ def recorded_seconds(notebook: Path) -> float:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
     """Notebook cells (nbval) are ``slow``; a test that needs the built book is ``book`` and ``slow``.
 
-    Items are ordered chapters first, the longest (by recorded execution time) first, each file's items kept
-    in order: pytest-xdist hands out whole files in this order (``--no-loadscope-reorder``), so the longest
-    chapters start at once on separate workers and the short files fill in around them.
+    Items are ordered chapters first (and tests marked ``executes(notebook)``, which run a chapter elsewhere),
+    the longest (by recorded execution time) first, each file's items kept in order: pytest-xdist hands out whole
+    files in this order (``--no-loadscope-reorder``), so the longest chapters start at once on separate workers
+    and the short files fill in around them.
     """
     for item in items:
         if item.path.suffix == ".ipynb":
@@ -108,7 +109,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.book)
             item.add_marker(pytest.mark.slow)
     cost = {path: recorded_seconds(path) for path in {item.path for item in items if item.path.suffix == ".ipynb"}}
-    items.sort(key=lambda item: -cost.get(item.path, 0.0))  # stable: each file keeps its order
+
+    def seconds(item: pytest.Item) -> float:
+        """A chapter's recorded time; a test marked ``executes(notebook)`` runs that chapter, so it costs as much."""
+        marker = item.get_closest_marker("executes")
+        return recorded_seconds(REPO / marker.args[0]) if marker else cost.get(item.path, 0.0)
+
+    items.sort(key=lambda item: -seconds(item))  # stable: each file keeps its order
 
 
 @dataclass

@@ -230,6 +230,7 @@ def test_outside_references_finds_paths():
 
 
 @pytest.mark.slow
+@pytest.mark.executes(STANDALONE_CHAPTER.relative_to(REPO).as_posix())
 def test_chapter_executes_alone_against_the_wheel(installed_wheel, tmp_path):
     """The quickest chapter, copied into an empty directory, runs under nbval in the fresh environment: it
     executes there against the wheel (a cell added after the install cell checks where vaetut comes from, and
