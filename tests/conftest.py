@@ -118,6 +118,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: -seconds(item))  # stable: each file keeps its order
 
 
+class ChaptersExecutedElsewhere:
+    """A chapter that a selected test marked ``executes(notebook)`` runs under nbval elsewhere (tests/test_package.py:
+    a copy alone in an empty directory, against the installed wheel, every output compared) is not executed a
+    second time here: its own nbval items are deselected. Runs last, on the final selection, so that
+    ``-k``/``-m`` deselecting that test leave the chapter's nbval items in place.
+    """
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        elsewhere = {}
+        for item in items:
+            if marker := item.get_closest_marker("executes"):
+                elsewhere[(REPO / marker.args[0]).resolve()] = item.nodeid
+        dropped = [item for item in items if item.path.suffix == ".ipynb" and item.path.resolve() in elsewhere]
+        if not dropped:
+            return
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
+        for path in sorted({item.path.resolve() for item in dropped}):
+            _summary.append(f"{path.relative_to(REPO)} executed once, alone against the wheel, by {elsewhere[path]}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ChaptersExecutedElsewhere(), "vaetut-chapters-executed-elsewhere")
+
+
 @dataclass
 class BookBuild:
     returncode: int
