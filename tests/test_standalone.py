@@ -248,3 +248,49 @@ def test_every_image_on_the_page_has_alt_text(book_html, notebook):
         f"{(img.get('src') or '')[:50]}: {why}" for img in content.find_all("img") if (why := bad_alt(img.get("alt")))
     ]
     assert not problems, f"{page.name}: images without a real alt text:\n" + "\n".join(problems)
+
+
+# book/_ext/book_links.py, on a two-page Sphinx project (no book build needed)
+
+
+def sphinx_build(tmp_path: Path, index: str) -> tuple[int, str, Path]:
+    import subprocess
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(REPO / 'book' / '_ext')!r})\n"
+        "extensions = ['book_links']\n"
+        "html_baseurl = 'https://example.org/book/'\n",
+        encoding="utf-8",
+    )
+    (src / "index.rst").write_text(f"Index\n=====\n\n{index}\n\n.. toctree::\n\n   other\n", encoding="utf-8")
+    (src / "other.rst").write_text("Other\n=====\n\nA section\n---------\n\nText.\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", "-q", "-E", str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return proc.returncode, proc.stderr, out
+
+
+def test_book_links_become_local(tmp_path):
+    from bs4 import BeautifulSoup
+
+    code, err, out = sphinx_build(
+        tmp_path, "`a <https://example.org/book/other.html#a-section>`__ `b <https://example.org/book/>`__"
+    )
+    assert code == 0, err
+    links = {a.get_text(): a for a in BeautifulSoup((out / "index.html").read_text(), "html.parser").find_all("a")}
+    assert links["a"]["href"] == "other.html#a-section" and "internal" in links["a"]["class"]
+    assert links["b"]["href"] == "#" or links["b"]["href"] in ("", "index.html")
+
+
+def test_book_links_to_nothing_fail_a_W_build(tmp_path):
+    missing, no_anchor = "https://example.org/book/missing.html", "https://example.org/book/other.html#no-such-anchor"
+    code, err, _ = sphinx_build(tmp_path, f"`x <{missing}>`__ `y <{no_anchor}>`__")
+    assert code != 0, err
+    assert f"names no page of this book: {missing}" in err, err
+    assert f"names no anchor #no-such-anchor in other: {no_anchor}" in err, err
