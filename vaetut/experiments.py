@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from .data import load_mnist
-from .energies import COSTS, check_beta
+from .energies import check_beta
 from .models import VAE, check_dtype, positive_int
 from .train import MAX_THREADS, _check_seed, check_images, evaluate, fit, reproducible
 
@@ -65,7 +65,8 @@ def _train_one(beta: float, train: torch.Tensor, test: torch.Tensor, options: di
     (seeded, ``threads`` torch threads), so the row does not depend on the scheduling.
     """
     reproducible(options["seed"], options["threads"])
-    model = VAE(train.shape[1], options["latent_dim"], options["hidden_dims"], options["output"], options["dtype"])
+    sizes = (train.shape[1], options["latent_dim"], options["hidden_dims"])
+    model = VAE(*sizes, options["output"], options["dtype"], options["cost"])
     fit(
         model,
         train,
@@ -138,7 +139,7 @@ def beta_sweep(
     train: torch.Tensor | None = None,
     test: torch.Tensor | None = None,
     output: str = "linear",
-    cost: str = "mse",
+    cost: str | None = None,
     progress: bool = False,
     return_models: bool = False,
     dtype: torch.dtype = torch.float64,
@@ -147,8 +148,9 @@ def beta_sweep(
     """Train one VAE per β and return the table of held-out averages (columns `COLUMNS`), one row per β.
 
     Defaults: the embedded MNIST (4,000 train / 1,000 test images), an MLP with one
-    hidden layer of 400, a linear output, C = ½‖y − ỹ‖², and float64, so that the printed
-    table is the same on any CPU. Each β starts from the same seed with ``threads`` torch
+    hidden layer of 400, a linear output, C = ½‖y − ỹ‖² (``cost=None``: the cost matching
+    the output, as for `vaetut.VAE`), and float64, so that the printed table is the same on
+    any CPU. Your own ``train`` needs your own ``test``. Each β starts from the same seed with ``threads`` torch
     threads. β = 0 is total posterior collapse, set exactly (see `vaetut.train.fit`).
 
     ``n_jobs`` worker processes train the βs in parallel (None: one per core, at most one
@@ -174,12 +176,12 @@ def beta_sweep(
         raise ValueError(f"threads must be at most {MAX_THREADS}, got {threads}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if not isinstance(cost, str) or cost not in COSTS:
-        raise ValueError(f"unknown reconstruction cost kind {cost!r}; choose one of {COSTS}")
+    if train is not None and test is None:
+        raise ValueError("test must be given with train: the held-out images to score your own data on")
     n_jobs = min(os.cpu_count() or 1, len(betas)) if n_jobs is None else positive_int("n_jobs", n_jobs)
     n_jobs = min(n_jobs, len(betas))
     with torch.random.fork_rng(devices=[]):  # its initialisation draws: leave the caller's RNG alone
-        VAE(1, options["latent_dim"], hidden_dims, output)  # raises now on bad hidden_dims or output, before training
+        VAE(1, options["latent_dim"], hidden_dims, output, cost=cost)  # raises now on bad arguments, before training
     train = load_mnist(split="train", dtype=dtype)[0] if train is None else check_images(train, name="train")
     test = load_mnist(split="test", dtype=dtype)[0] if test is None else check_images(test, train.shape[1], "test")
     train, test = train.to(options["dtype"]), test.to(options["dtype"])
@@ -193,7 +195,7 @@ def beta_sweep(
         table = pd.DataFrame([row for row, _ in results], columns=list(COLUMNS))
         models = {}
         for beta, (_, weights) in zip(betas, results):
-            models[beta] = VAE(train.shape[1], options["latent_dim"], hidden_dims, output, options["dtype"])
+            models[beta] = VAE(train.shape[1], options["latent_dim"], hidden_dims, output, options["dtype"], cost)
             models[beta].load_state_dict(weights)
     finally:
         _restore(state)
