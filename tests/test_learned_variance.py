@@ -36,8 +36,9 @@ def test_a_linear_vae_learns_the_mean_of_the_discarded_eigenvalues():
     vaetut.reproducible(0)
     model = VAE(len(VARIANCES), LATENT, hidden_dims=(), output="linear", cost="gaussian", dtype=torch.float64)
     history = fit(model, y, epochs=1500, batch_size=4000, lr=2e-2, beta=1.0, progress=False)
-    # Tolerance: 2 %, the wobble left by the one-sample ζ in each full-batch step, measured well below it.
-    assert model.decoder_variance == pytest.approx(closed_form, rel=0.02)
+    # Tolerance 1 %: the one-sample ζ of each full-batch step leaves a wobble, measured at 0.06 %, 0.09 % and
+    # 0.24 % for seeds 0, 1 and 2 (closed form 0.5844).
+    assert model.decoder_variance == pytest.approx(closed_form, rel=0.01)
     assert history.warnings == []
     # and the −ELBO reached is the exact negative log-likelihood of probabilistic PCA, within the same wobble
     n, k = len(VARIANCES), LATENT
