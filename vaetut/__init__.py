@@ -1,11 +1,16 @@
 """vaetut: the companion package of the book *Autoencoders, from the bottleneck to the β table*.
 
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
+`latent` (what every VAE shares: prior samples, ⟨KL_d⟩, the decoder's cost and learned
+variance), `conv` (a convolutional VAE), `saving` (save and load a model, no code run),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
-`train` (one loop for every model), `experiments` (the β sweep and its closed form),
-`plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
+`train` (one loop for every model), `collapse` (the posterior-collapse warning),
+`experiments` (the β sweep and its closed form), `plots` (Figures), `widgets`
+(ipywidgets interactives; imported on demand).
 """
 
+from .collapse import largest_variance
+from .conv import ConvVAE
 from .data import corrupt, load_mnist, synthetic_gaussian
 from .energies import (
     entropy_penalty,
@@ -19,18 +24,22 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
+from .saving import load, save
 from .train import evaluate, fit, reproducible
 
 __version__ = "0.2.0"
 
 __all__ = [
     "Autoencoder",
+    "ConvVAE",
     "VAE",
     "corrupt",
     "entropy_penalty",
     "evaluate",
     "fit",
     "kl_divergence",
+    "largest_variance",
+    "load",
     "load_mnist",
     "log_likelihood",
     "log_volume",
@@ -38,6 +47,7 @@ __all__ = [
     "prior_energy",
     "reconstruction_cost",
     "reproducible",
+    "save",
     "synthetic_gaussian",
     "total_loss",
     "vae_loss",
