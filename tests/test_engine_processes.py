@@ -274,3 +274,19 @@ def test_scheduler_without_dask_says_how_to_install(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'vaetut[dask]'" in lines[0], result.stderr
+
+
+def test_fit_many_on_the_cluster_is_fit_in_turn_bit_for_bit(cluster):
+    import torch
+    from test_parallel import models_and_data, one_by_one
+
+    from vaetut.parallel import fit_many
+
+    address, _ = cluster
+    jobs = models_and_data()
+    expected = one_by_one(jobs)
+    histories = fit_many(jobs, scheduler=address)
+    for job, history, (history_1, model_1) in zip(jobs, histories, expected):
+        model = job[0] if isinstance(job, tuple) else job.model
+        assert history.rows == history_1.rows
+        assert all(torch.equal(w, model_1.state_dict()[k]) for k, w in model.state_dict().items())
