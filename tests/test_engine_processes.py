@@ -243,6 +243,7 @@ def test_ctrl_c_on_a_cluster(cluster, old_csv):
     assert all(p.poll() is None for p in processes)  # the user's cluster stays up
 
 
+@pytest.mark.slow  # ~80 s under load: a serial sweep, then a cluster sweep whose worker is killed and restarted
 def test_a_killed_dask_worker_is_replaced_and_the_table_is_the_same(cluster, tmp_path):
     """Dask re-runs a dead worker's task elsewhere (its nanny restarts the worker): same table, bit for bit."""
     address, processes = cluster
