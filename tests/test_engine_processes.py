@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,6 +78,11 @@ def assert_nothing_left(sid: int, within: float = 15.0) -> None:
     for p in left:
         p.kill()
     assert not left, f"left behind: {[p.cmdline() for p in left]}"
+    # nor the data joblib memory-mapped for the workers (its folder is named after the caller's pid)
+    shared = [
+        f for d in ("/dev/shm", tempfile.gettempdir()) for f in Path(d).glob(f"joblib_memmapping_folder_{sid}_*/*")
+    ]
+    assert not shared, f"left behind: {shared}"
 
 
 def still_running(cli: subprocess.Popen, end: float) -> None:
