@@ -1,13 +1,18 @@
 """vaetut: the companion package of the book *Autoencoders, from the bottleneck to the β table*.
 
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
+`latent` (what every VAE shares: prior samples, ⟨KL_d⟩, the decoder's cost and learned
+variance), `conv` (a convolutional VAE), `saving` (save and load a model, no code run),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
-`train` (one loop for every model), `experiments` (the β sweep and its closed form),
-`aggregate` (the aggregate posterior and ELBO surgery), `elbo_gap` (the ELBO's gap over seeds),
-`plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
+`train` (one loop for every model), `collapse` (the posterior-collapse warning),
+`experiments` (the β sweep and its closed form), `aggregate` (the aggregate posterior and
+ELBO surgery), `elbo_gap` (the ELBO's gap over seeds), `plots` (Figures), `widgets`
+(ipywidgets interactives; imported on demand).
 """
 
 from .aggregate import elbo_surgery, log_mixture_density, sample_mixture
+from .collapse import largest_variance
+from .conv import ConvVAE
 from .data import corrupt, load_mnist, synthetic_gaussian
 from .elbo_gap import load_elbo_gap
 from .energies import (
@@ -22,12 +27,14 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
+from .saving import load, save
 from .train import evaluate, fit, reproducible
 
 __version__ = "0.2.0"
 
 __all__ = [
     "Autoencoder",
+    "ConvVAE",
     "VAE",
     "corrupt",
     "elbo_surgery",
@@ -35,6 +42,8 @@ __all__ = [
     "evaluate",
     "fit",
     "kl_divergence",
+    "largest_variance",
+    "load",
     "load_elbo_gap",
     "load_mnist",
     "log_likelihood",
@@ -45,6 +54,7 @@ __all__ = [
     "reconstruction_cost",
     "reproducible",
     "sample_mixture",
+    "save",
     "synthetic_gaussian",
     "total_loss",
     "vae_loss",
