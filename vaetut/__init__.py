@@ -3,6 +3,7 @@
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
 `train` (one loop for every model), `experiments` (the β sweep and its closed form),
+`pca` (the linear baseline and its seed spread), `sampling` (Langevin steps with a score),
 `plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
 """
 
@@ -19,6 +20,7 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
+from .sampling import denoiser_score, langevin
 from .train import evaluate, fit, reproducible
 
 __version__ = "0.2.0"
@@ -27,10 +29,12 @@ __all__ = [
     "Autoencoder",
     "VAE",
     "corrupt",
+    "denoiser_score",
     "entropy_penalty",
     "evaluate",
     "fit",
     "kl_divergence",
+    "langevin",
     "load_mnist",
     "log_likelihood",
     "log_volume",
