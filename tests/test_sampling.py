@@ -89,3 +89,17 @@ def test_bad_arguments_fail_in_one_line_naming_them():
         denoiser_score(lambda x: x, level=-1.0)
     with pytest.raises(TypeError, match="denoiser"):
         denoiser_score(3, level=0.1)
+
+
+def test_sample_panels_draws_one_labelled_panel_per_set():
+    from vaetut.plots import sample_panels
+
+    data = torch.rand(30, 2, dtype=torch.float64)
+    figure = sample_panels(data, {"start": torch.rand(10, 2), "end": torch.rand(10, 2)}, title="t")
+    assert [ax.get_title() for ax in figure.axes] == ["start", "end"]
+    assert figure.axes[0].get_ylabel() and all(ax.get_xlabel() for ax in figure.axes)
+    assert [len(ax.collections) for ax in figure.axes] == [2, 2]  # the data and the samples in each panel
+    with pytest.raises(ValueError, match="samples"):
+        sample_panels(data, {})
+    with pytest.raises(ValueError, match="start"):
+        sample_panels(data, {"start": torch.rand(10, 3)})
