@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -101,23 +100,36 @@ def test_csv_to_a_directory_or_a_missing_directory_fails_before_work(tmp_path, n
     assert list(tmp_path.iterdir()) == []
 
 
+#: As root, the command runs as root WITHOUT the capabilities that let root ignore a directory's mode
+#: (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, dropped from the bounding set so the exec'd python never has them):
+#: a 0555 directory then stops it like any user, while it still reads the checkout and its .venv as their owner,
+#: wherever they live (a clone inside a 0700 directory, root's home), which ``nobody`` could not.
+WITHOUT_DAC_OVERRIDE = ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all")
+
+
 @pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root writes anywhere; needs setpriv")
-def test_csv_in_a_read_only_directory_fails_before_work():
-    # root may write anywhere: then the command runs as nobody, in a directory nobody can read.
-    as_root = os.geteuid() == 0
-    top = Path(tempfile.mkdtemp(dir="/tmp" if as_root else None))
+def test_csv_in_a_read_only_directory_fails_before_work(tmp_path):
+    prefix = WITHOUT_DAC_OVERRIDE if os.geteuid() == 0 else ()
+    if prefix:
+        probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=60)
+        if probe.returncode != 0:
+            pytest.skip(f"root cannot drop CAP_DAC_OVERRIDE here, so it writes anywhere: {probe.stderr.strip()}")
+        can_import = run("--version", prefix=prefix)
+        if can_import.returncode != 0:  # the checkout belongs to another user and is private: root without the cap
+            pytest.skip(f"without CAP_DAC_OVERRIDE root cannot read this checkout: {can_import.stderr.strip()[-200:]}")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
     try:
-        top.chmod(0o755)
-        locked = top / "locked"
-        locked.mkdir(mode=0o555)
-        prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") if as_root else ()
-        env = {"HOME": str(top), "MPLCONFIGDIR": str(top)}
+        env = {"HOME": str(tmp_path), "MPLCONFIGDIR": str(tmp_path / "mpl")}
+        if prefix:  # the probe's premise: this process really cannot write there
+            touch = subprocess.run([*prefix, "touch", str(locked / "probe")], capture_output=True, timeout=60)
+            assert touch.returncode != 0, "root without CAP_DAC_OVERRIDE could still write into a 0555 directory"
         result = run(*FAST, "--csv", str(locked / "t.csv"), env=env, prefix=prefix)
         assert result.returncode == 2 and "not writable" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""  # nothing trained, nothing printed
         assert list(locked.iterdir()) == []
     finally:
-        shutil.rmtree(top)
+        locked.chmod(0o755)
 
 
 def test_existing_file_is_written_in_place(tmp_path, capsys):

@@ -47,7 +47,7 @@ def test_readme_python_example_runs(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    "module", ["energies", "models", "data", "download", "train", "experiments", "plots", "widgets"]
+    "module", ["energies", "models", "data", "download", "train", "experiments", "parallel", "plots", "widgets"]
 )
 def test_every_module_in_the_readme_table_exists(module):
     assert f"| `{module}` |" in README
