@@ -64,3 +64,12 @@ def test_bad_arguments_fail_before_any_training():
         ae_against_pca(seeds=(0,), cells=[(3, 0)])
     with pytest.raises(ValueError, match="latent_dim"):
         pca_reconstruct(torch.zeros(1, 4), torch.zeros(4), torch.eye(4), 5)
+
+
+def test_the_documented_command_parses_its_options(capsys):
+    from vaetut.pca import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--seeds" in capsys.readouterr().out
