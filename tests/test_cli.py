@@ -217,3 +217,41 @@ def test_version_is_kept_in_one_place(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip() == f"vaetut {vaetut.__version__}"
+
+
+def test_seeds_print_mean_and_sd_per_beta_and_write_every_row(tmp_path):
+    path = tmp_path / "table.csv"
+    args = ("beta-table", "--betas", "0", "1", "--epochs", "1", "--latent-dim", "2", "--jobs", "1")
+    result = run(*args, "--seeds", "0", "1", "--csv", str(path))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert list(rows[0]) == ["beta", "seed", *HEADER[1:]]
+    assert [(float(r["beta"]), int(r["seed"])) for r in rows] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    lines = result.stdout.splitlines()
+    shown = lines[2].split()  # β = 1: "1.000  C ± sd  U ± sd  S ± sd  −V ± sd  ratio ± sd"
+    for k, name in enumerate(["C", "U", "S", "V", "ratio"]):
+        values = [float(r[name]) for r in rows[2:]]
+        mean, sd = sum(values) / 2, abs(values[0] - values[1]) / 2**0.5  # the sample sd of two values
+        sign = -1 if name == "V" else 1  # the screen shows −⟨V⟩
+        assert shown[1 + 3 * k + 1] == "±"
+        assert abs(float(shown[1 + 3 * k]) - sign * mean) < 5e-4 and abs(float(shown[1 + 3 * k + 2]) - sd) < 5e-4
+    assert "2 trainings" in result.stdout  # β = 0 is set, not trained: 1 β × 2 seeds
+
+
+def test_beta_zero_alone_is_no_training(capsys):
+    assert main(list(FAST)) == 0
+    assert "\n0 trainings in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (("--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"), "not both"),
+        (("--seed", "1", "--seeds", "1", "2"), "--seeds"),
+        (("--seeds", "1", "1"), "repeat"),
+        (("--seeds", "-1"), "--seed"),
+        (("--data", "cifar"), "--data"),
+    ],
+)
+def test_bad_engine_or_seed_arguments_are_one_line(argv, named, capsys):
+    assert named in one_line_error(capsys, "beta-table", "--betas", "0", *argv)
