@@ -93,7 +93,7 @@ def ae_against_pca(seeds=(0, 1, 2, 3, 4), *, cells=None, progress: bool = False)
         reproducible(seed, threads=1)
         models = {}  # initialised in the chapter's order, trained or not
         for d in recipe["latent_dims"]:
-            models[d] = Autoencoder(latent_dim=d, hidden_dims=recipe["hidden_dims"], dtype=torch.float64)
+            models[d] = Autoencoder(latent_dim=d, hidden_dims=recipe["hidden_dims"], cost="mse", dtype=torch.float64)
         for d, model in models.items():
             if (d, seed) not in pairs:
                 continue
