@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,6 +78,11 @@ def assert_nothing_left(sid: int, within: float = 15.0) -> None:
     for p in left:
         p.kill()
     assert not left, f"left behind: {[p.cmdline() for p in left]}"
+    # nor the data joblib memory-mapped for the workers (its folder is named after the caller's pid)
+    shared = [
+        f for d in ("/dev/shm", tempfile.gettempdir()) for f in Path(d).glob(f"joblib_memmapping_folder_{sid}_*/*")
+    ]
+    assert not shared, f"left behind: {shared}"
 
 
 def still_running(cli: subprocess.Popen, end: float) -> None:
@@ -243,6 +249,7 @@ def test_ctrl_c_on_a_cluster(cluster, old_csv):
     assert all(p.poll() is None for p in processes)  # the user's cluster stays up
 
 
+@pytest.mark.slow  # ~80 s under load: a serial sweep, then a cluster sweep whose worker is killed and restarted
 def test_a_killed_dask_worker_is_replaced_and_the_table_is_the_same(cluster, tmp_path):
     """Dask re-runs a dead worker's task elsewhere (its nanny restarts the worker): same table, bit for bit."""
     address, processes = cluster
@@ -274,3 +281,19 @@ def test_scheduler_without_dask_says_how_to_install(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'vaetut[dask]'" in lines[0], result.stderr
+
+
+def test_fit_many_on_the_cluster_is_fit_in_turn_bit_for_bit(cluster):
+    import torch
+    from test_parallel import models_and_data, one_by_one
+
+    from vaetut.parallel import fit_many
+
+    address, _ = cluster
+    jobs = models_and_data()
+    expected = one_by_one(jobs)
+    histories = fit_many(jobs, scheduler=address)
+    for job, history, (history_1, model_1) in zip(jobs, histories, expected):
+        model = job[0] if isinstance(job, tuple) else job.model
+        assert history.rows == history_1.rows
+        assert all(torch.equal(w, model_1.state_dict()[k]) for k, w in model.state_dict().items())
