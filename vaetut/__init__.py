@@ -5,7 +5,8 @@ Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, V
 variance), `conv` (a convolutional VAE), `saving` (save and load a model, no code run),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
 `train` (one loop for every model), `collapse` (the posterior-collapse warning),
-`experiments` (the β sweep and its closed form), `aggregate` (the aggregate posterior and
+`experiments` (the β sweep and its closed form), `pca` (the linear baseline and its seed
+spread), `sampling` (Langevin steps with a score), `aggregate` (the aggregate posterior and
 ELBO surgery), `elbo_gap` (the ELBO's gap over seeds), `plots` (Figures), `widgets`
 (ipywidgets interactives; imported on demand).
 """
@@ -27,6 +28,7 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
+from .sampling import denoiser_score, langevin
 from .saving import load, save
 from .train import evaluate, fit, reproducible
 
@@ -37,11 +39,13 @@ __all__ = [
     "ConvVAE",
     "VAE",
     "corrupt",
+    "denoiser_score",
     "elbo_surgery",
     "entropy_penalty",
     "evaluate",
     "fit",
     "kl_divergence",
+    "langevin",
     "largest_variance",
     "load",
     "load_elbo_gap",

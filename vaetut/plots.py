@@ -523,6 +523,36 @@ def denoising_field(clean, corrupted, denoised, *, title: str | None = None, ax=
     return fig
 
 
+__all__ += ["sample_panels"]
+
+
+def sample_panels(clean, samples: dict, *, title: str | None = None) -> Figure:
+    """2-D point sets side by side, one panel per entry, each over the data.
+
+    clean: (M, 2) data points, drawn as small dots in every panel; samples: {label: (N, 2)}
+    points, drawn as red points on shared, equal axes (for example the start and the end of a
+    sampler).
+    """
+    clean = _points("clean", clean)
+    if not isinstance(samples, dict) or not samples:
+        raise ValueError("samples must be a non-empty dict {label: (N, 2) points}")
+    points = {str(label): _points(f"samples[{label!r}]", values) for label, values in samples.items()}
+    fig = _new_figure((3.2 * len(points) + 0.4, 3.9))
+    axes = fig.subplots(1, len(points), sharex=True, sharey=True, squeeze=False)[0]
+    for ax, (label, p) in zip(axes, points.items()):
+        ax.scatter(clean[:, 0], clean[:, 1], s=6, color="C0", alpha=0.5, linewidths=0, label="data y", zorder=2)
+        ax.scatter(p[:, 0], p[:, 1], s=5, color="C3", alpha=0.7, linewidths=0, label="samples", zorder=3)
+        ax.set_aspect("equal")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel(r"$y_1$")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(r"$y_2$")
+    axes[0].legend(loc="lower left", fontsize=7, markerscale=2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 # --- chapters 3-4 ---
 
 __all__ += ["beta_frame", "bubble_grid", "second_moments_plot"]
