@@ -3,7 +3,8 @@
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
 `train` (one loop for every model), `experiments` (the β sweep and its closed form),
-`plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
+`ratedistortion` (the β table as a rate–distortion curve), `spread` (the β table over seeds),
+`probe` (codes as features), `plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
 """
 
 from .data import corrupt, load_mnist, synthetic_gaussian
@@ -19,6 +20,8 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
+from .probe import linear_probe
+from .ratedistortion import distortion_at_rate, rate_distortion
 from .train import evaluate, fit, reproducible
 
 __version__ = "0.2.0"
@@ -27,15 +30,18 @@ __all__ = [
     "Autoencoder",
     "VAE",
     "corrupt",
+    "distortion_at_rate",
     "entropy_penalty",
     "evaluate",
     "fit",
     "kl_divergence",
+    "linear_probe",
     "load_mnist",
     "log_likelihood",
     "log_volume",
     "potential_energy",
     "prior_energy",
+    "rate_distortion",
     "reconstruction_cost",
     "reproducible",
     "synthetic_gaussian",
