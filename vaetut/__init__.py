@@ -20,7 +20,6 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
-from .probe import linear_probe
 from .ratedistortion import distortion_at_rate, rate_distortion
 from .train import evaluate, fit, reproducible
 
@@ -35,7 +34,6 @@ __all__ = [
     "evaluate",
     "fit",
     "kl_divergence",
-    "linear_probe",
     "load_mnist",
     "log_likelihood",
     "log_volume",

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .experiments import COLUMNS, beta_sweep
 
-__all__ = ["SEEDS", "beta_table_seeds", "meaningful_decimals", "seed_spread", "sweep_seeds"]
+__all__ = ["SEEDS", "beta_table_seeds", "meaningful_decimals", "seed_spread", "sweep_seeds", "typeset_spread"]
 
 SEEDS = (0, 1, 2, 3, 4)
 DATA = "beta_table_seeds.csv"
@@ -65,6 +65,16 @@ def seed_spread(rows: pd.DataFrame, columns=("C", "U", "S", "V", "ratio")) -> pd
     grouped = rows.groupby("beta")[list(columns)]
     spread = pd.concat({"mean": grouped.mean(), "sd": grouped.std(ddof=1)}, axis=1)
     return spread.swaplevel(axis=1)[list(columns)]
+
+
+def typeset_spread(spread: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """`seed_spread` as the β table is shown: "mean ± sd" strings, labels ⟨C⟩ … (`vaetut.plots.typeset`), −⟨V⟩."""
+    from .plots import typeset
+
+    means = typeset(spread.xs("mean", axis=1, level=1)).round(decimals)
+    sds = typeset(spread.xs("sd", axis=1, level=1)).abs().round(decimals)  # the sd of −V is that of V
+    shown = means.map(lambda x: f"{x:.{decimals}f}") + " ± " + sds.map(lambda x: f"{x:.{decimals}f}")
+    return shown.rename_axis("β")
 
 
 def meaningful_decimals(sd) -> np.ndarray:
