@@ -126,3 +126,47 @@ def test_theory_refuses_bad_variances():
         linear_vae_theory(2.0)  # a scalar, not a sequence
     with pytest.raises(TypeError, match="variances"):
         linear_vae_theory(["a"])
+
+
+def test_seeds_give_one_row_per_pair_equal_to_the_single_seed_sweep():
+    g = torch.Generator().manual_seed(0)
+    train, test = torch.randn(300, 6, generator=g), torch.randn(100, 6, generator=g)
+    options = dict(latent_dim=2, hidden_dims=(8,), epochs=2, train=train, test=test)
+    table = beta_sweep([0, 1.0, 2.0], seeds=(3, 0), n_jobs=2, **options)
+    assert list(table.columns) == ["beta", "seed", *COLUMNS[1:]]
+    assert list(zip(table["beta"], table["seed"])) == [(0, 3), (0, 0), (1, 3), (1, 0), (2, 3), (2, 0)]
+    for _, row in table.iterrows():
+        alone = beta_sweep([row["beta"]], seed=int(row["seed"]), n_jobs=1, **options)
+        assert list(alone.columns) == list(COLUMNS)  # one seed: the table as it always was
+        pd.testing.assert_series_equal(
+            row[list(COLUMNS)].astype(float), alone.iloc[0].astype(float), check_exact=True, check_names=False
+        )
+    # two seeds do train two different models
+    assert table.loc[2, "C"] != table.loc[3, "C"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(seeds=[]), "empty"),
+        (dict(seeds=[1, 1]), "repeat"),
+        (dict(seeds=[-1]), "seed"),
+        (dict(seeds=3), "seeds"),
+        (dict(seeds=[1, 2], seed=5), "not both"),
+        (dict(train=torch.zeros(5, 784)), "test"),
+        (dict(test=torch.zeros(5, 784)), "train"),
+        (dict(n_jobs=2, scheduler="tcp://127.0.0.1:1"), "not both"),
+        (dict(scheduler=8786), "scheduler"),
+    ],
+)
+def test_sweep_refuses_bad_seeds_data_and_engine_before_training(change, message, monkeypatch):
+    monkeypatch.setattr("vaetut.experiments.fit", lambda *a, **k: pytest.fail("trained before refusing"))
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        beta_sweep([1.0], epochs=1, **change)
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_trainings_are_counted_honestly():
+    from vaetut.experiments import trainings
+
+    assert trainings([0.0]) == 0 and trainings([0.0, 1.0, 2.0]) == 2 and trainings([0.0, 1.0], seeds=[0, 1, 2]) == 3

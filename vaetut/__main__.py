@@ -1,6 +1,8 @@
 """Command line: ``python -m vaetut beta-table`` prints the beta table of `vaetut.experiments.beta_sweep`.
 
 Every argument is checked before any training: a user error is one line on stderr and exit status 2.
+Ctrl-C ends a sweep (serial, on local workers or on a Dask cluster) with one line and exit status 130,
+its workers terminated; a worker that dies ends it with one line and exit status 1.
 The CSV is written after the table is computed, the ordinary way (``open(path, "w")``): it writes
 through to whatever is at the path (a file keeps its inode, permissions and group; a symlink, a FIFO
 or a device stays what it is) and a failed sweep leaves the old file untouched.
@@ -69,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     table = commands.add_parser(
         "beta-table",
         help="train one VAE per beta on the embedded MNIST and print <C> <U> <S> -<V> on held-out images",
-        description="Train one VAE per beta on the embedded MNIST (no network) and print the beta table: held-out "
-        "averages of C, U, S and -V, and the ratio -<V>/2(<U>+<S>). About 35 s on one core with the defaults.",
+        description="Train one VAE per beta (and seed) on the embedded MNIST (no network) and print the beta "
+        "table: held-out averages of C, U, S and -V, and the ratio -<V>/2(<U>+<S>). beta = 0 is set, not trained. "
+        "Its time, serial and parallel, is measured in the README (Figures).",
     )
     table.add_argument(
         "--betas",
@@ -86,7 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument(
         "--latent-dim", type=_positive_int("--latent-dim"), default=20, help="latent dimensions D (default: 20)"
     )
-    table.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default: 0)")
+    seeds = table.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default: 0)")
+    seeds.add_argument(
+        "--seeds",
+        type=_seed,
+        nargs="+",
+        metavar="SEED",
+        help="train every (beta, seed) pair; print the mean +- sd over the seeds per beta, write every row to --csv",
+    )
     table.add_argument(
         "--threads",
         type=_positive_int("--threads", MAX_THREADS),
@@ -98,9 +109,24 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int("--jobs", MAX_THREADS),
         default=None,
         help=f"parallel worker processes, 1 to {MAX_THREADS}; the table does not depend on it "
-        "(default: one per core, up to the number of betas)",
+        "(default: one per core, up to the number of trainings)",
     )
-    table.add_argument("--csv", metavar="PATH", help="also write the table as CSV (columns beta,C,U,S,V,ratio) to PATH")
+    table.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786 (pip install 'vaetut[dask]'); "
+        "the table does not depend on it",
+    )
+    table.add_argument(
+        "--data",
+        choices=("embedded", "full"),
+        default="embedded",
+        help="embedded: the 4,000/1,000-image MNIST subset in the package; full: the 60,000/10,000 MNIST, "
+        "downloaded once into a cache (default: embedded)",
+    )
+    table.add_argument(
+        "--csv", metavar="PATH", help="also write the table as CSV (columns beta,C,U,S,V,ratio; seed too with --seeds)"
+    )
     return parser
 
 
@@ -127,6 +153,75 @@ def _can_encode(stream, text: str) -> bool:
     return True
 
 
+def _shown(table, seeds, unicode: bool) -> str:
+    """The table as printed: one row per beta, the mean +- sd over the seeds when there are several."""
+    from .plots import ASCII_LABELS, LABELS, typeset
+
+    dash = "—" if unicode else "-"
+    if not seeds or len(seeds) == 1:
+        return typeset(table, ascii=not unicode).to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep=dash)
+    columns = ["C", "U", "S", "V", "ratio"]
+    groups = table.groupby("beta", sort=False)[columns]
+    mean, sd = groups.mean(), groups.std(ddof=1)  # the sample sd over the seeds
+    mean["V"] = 0.0 - mean["V"]  # the slides print -<V>; its sd is that of <V>
+    pm = " ± " if unicode else " +- "
+    labels = LABELS if unicode else ASCII_LABELS
+    shown = {labels["beta"]: [f"{b:.3f}" for b in mean.index]}
+    for c in columns:
+        shown[labels[c]] = [dash if m != m else f"{m:.3f}{pm}{d:.3f}" for m, d in zip(mean[c], sd[c])]
+    import pandas as pd
+
+    return pd.DataFrame(shown).to_string(index=False)
+
+
+def _sweep(args, unicode: bool):
+    """Run the sweep and print its table: (table, 0), or (None, exit status) after a one-line error."""
+    import torch  # only once the arguments are fine
+
+    from .data import load_mnist
+    from .experiments import WorkerDied, beta_sweep, trainings
+
+    seeds = args.seeds if args.seeds and len(args.seeds) > 1 else None
+    seed = args.seeds[0] if args.seeds and len(args.seeds) == 1 else args.seed
+    start = time.perf_counter()
+    try:
+        data = {}
+        if args.data == "full":
+            data = {
+                split: load_mnist(source="full", split=split, dtype=torch.float64)[0] for split in ("train", "test")
+            }
+        table = beta_sweep(
+            args.betas,
+            epochs=args.epochs,
+            latent_dim=args.latent_dim,
+            seed=seed,
+            seeds=seeds,
+            threads=args.threads,
+            n_jobs=args.jobs,
+            scheduler=args.scheduler,
+            **data,
+        )
+    except (ValueError, TypeError, ImportError) as error:  # the user's to fix: before any training
+        print(f"python -m vaetut: error: {_first_line(error)}", file=sys.stderr)
+        return None, 2
+    except (WorkerDied, ConnectionError, OSError) as error:
+        print(f"python -m vaetut: error: {_first_line(error)}", file=sys.stderr)
+        return None, 1
+    print(_shown(table, seeds, unicode))
+    n = trainings(args.betas, seeds)
+    where = f"scheduler={args.scheduler}" if args.scheduler else f"jobs={args.jobs or 'auto'}"
+    which = f"seeds={' '.join(map(str, seeds))} (mean {'±' if unicode else '+-'} sd)" if seeds else f"seed={seed}"
+    print(
+        f"\n{n} training{'' if n == 1 else 's'} in {time.perf_counter() - start:.1f} s (beta = 0 is set, not trained; "
+        f"epochs={args.epochs}, D={args.latent_dim}, {which}, threads={args.threads}, {where})"
+    )
+    return table, 0
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     unicode = _can_encode(sys.stdout, _UNICODE_SAMPLE)
     for stream in (sys.stdout, sys.stderr):  # a message with a β never crashes an ASCII console
@@ -138,28 +233,19 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"python -m vaetut: error: cannot write --csv {args.csv}: {problem}", file=sys.stderr)
             return 2
-    from .experiments import beta_sweep  # torch only once the arguments are fine
-    from .plots import typeset
-
-    start = time.perf_counter()
-    try:
-        table = beta_sweep(
-            args.betas,
-            epochs=args.epochs,
-            latent_dim=args.latent_dim,
-            seed=args.seed,
-            threads=args.threads,
-            n_jobs=args.jobs,
+    if args.jobs is not None and args.scheduler is not None:
+        print(
+            "python -m vaetut: error: give --jobs (local workers) or --scheduler (a Dask cluster), not both",
+            file=sys.stderr,
         )
-    except (ValueError, TypeError) as error:
-        print(f"python -m vaetut: error: {error}", file=sys.stderr)
         return 2
-    shown = typeset(table, ascii=not unicode)
-    print(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}", na_rep="—" if unicode else "-"))
-    print(
-        f"\n{len(table)} trainings in {time.perf_counter() - start:.1f} s "
-        f"(epochs={args.epochs}, D={args.latent_dim}, seed={args.seed}, threads={args.threads})"
-    )
+    try:
+        table, status = _sweep(args, unicode)
+    except KeyboardInterrupt:  # the sweep's workers are terminated by now; the CSV is untouched
+        print("python -m vaetut: interrupted", file=sys.stderr)
+        return 130
+    if status:
+        return status
     if args.csv is not None:
         try:  # through the path, never replacing what is there (a FIFO, a device, a symlink, a file's mode)
             with open(args.csv, "w", encoding="utf-8", newline="") as f:

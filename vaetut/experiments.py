@@ -17,13 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
-import random
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,9 +26,10 @@ import torch
 from .data import load_mnist
 from .energies import COSTS, check_beta
 from .models import VAE, check_dtype, positive_int
+from .parallel import GLOBAL_RNG, Job, WorkerDied, caller_state, check_engine, fit_many, restore, run
 from .train import MAX_THREADS, _check_seed, check_images, evaluate, fit, reproducible
 
-__all__ = ["beta_sweep", "linear_vae_theory", "COLUMNS", "SLIDES_BETAS"]
+__all__ = ["beta_sweep", "fit_many", "Job", "WorkerDied", "linear_vae_theory", "trainings", "COLUMNS", "SLIDES_BETAS"]
 
 SLIDES_BETAS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 COLUMNS = ("beta", "C", "U", "S", "V", "ratio")
@@ -58,71 +53,47 @@ def _check_betas(betas) -> list[float]:
     return betas
 
 
-def _train_one(beta: float, train: torch.Tensor, test: torch.Tensor, options: dict) -> tuple[dict, dict]:
-    """Train and evaluate the VAE of one β from a fresh seed; return its table row and its weights.
+def _check_seeds(seed, seeds) -> list[int] | None:
+    """The seeds to train with: ``seeds`` (checked, no repeats) or None when one ``seed`` is asked for."""
+    seed = _check_seed(seed)
+    if seeds is None:
+        return None
+    if seed != 0:
+        raise ValueError("give seed (one training per β) or seeds (one per β and seed), not both")
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a sequence of integers, got {seeds!r}")
+    seeds = [_check_seed(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must not repeat a value, got {seeds}")
+    return seeds
 
-    Runs in a worker process or in the caller's: either way it starts from the same state
-    (seeded, ``threads`` torch threads), so the row does not depend on the scheduling.
+
+def _train_one(data: tuple, beta: float, seed: int, options: dict) -> tuple[dict, dict]:
+    """Train and evaluate the VAE of one (β, seed) from that seed; return its table row and its weights.
+
+    Runs in a worker process (or a Dask worker's thread) or in the caller's: either way it starts
+    from the same state (seeded, ``threads`` torch threads), so the row does not depend on the scheduling.
     """
-    reproducible(options["seed"], options["threads"])
-    model = VAE(train.shape[1], options["latent_dim"], options["hidden_dims"], options["output"], options["dtype"])
+    train, test = data
+    with GLOBAL_RNG:  # the initial weights come from torch's global RNG
+        reproducible(seed, options["threads"])
+        model = VAE(train.shape[1], options["latent_dim"], options["hidden_dims"], options["output"], options["dtype"])
+    torch.set_num_threads(options["threads"])
     fit(
         model,
         train,
         epochs=options["epochs"],
         batch_size=options["batch_size"],
         lr=options["lr"],
-        seed=options["seed"],
+        seed=seed,
         beta=beta,
         cost=options["cost"],
         progress=options["progress"],
     )
-    m = evaluate(model, test, beta=beta, cost=options["cost"], seed=options["seed"])
+    m = evaluate(model, test, beta=beta, cost=options["cost"], seed=seed)
     return _row(beta, m["C"], m["U"], m["S"], m["V"] + 0.0), model.state_dict()  # + 0.0: no -0.0 at collapse
-
-
-def _caller_state():
-    """Everything `_train_one` changes in the caller's process: the RNGs and torch's thread count."""
-    return random.getstate(), np.random.get_state(), torch.random.get_rng_state(), torch.get_num_threads()
-
-
-def _restore(state) -> None:
-    python, numpy, torch_cpu, threads = state
-    random.setstate(python)
-    np.random.set_state(numpy)
-    torch.random.set_rng_state(torch_cpu)
-    torch.set_num_threads(threads)
-
-
-def _in_workers(tasks: list[tuple], n_jobs: int) -> list[tuple[dict, dict]]:
-    """Run `_train_one` on every task in ``n_jobs`` fresh interpreters (``python -m vaetut.experiments``).
-
-    Worker k takes tasks k, k + n_jobs, …. Fresh interpreters, not forks: safe with OpenMP,
-    the same on every OS, and independent of the caller's ``__main__`` (script or notebook).
-    """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), *sys.path]))
-    shares = [list(range(k, len(tasks), n_jobs)) for k in range(n_jobs)]
-    with tempfile.TemporaryDirectory(prefix="vaetut-sweep-") as tmp:
-        workers = []
-        try:
-            for k, share in enumerate(shares):
-                task, result, log = (Path(tmp, f"{k}.{suffix}") for suffix in ("task", "result", "log"))
-                torch.save([tasks[i] for i in share], task)
-                with open(log, "wb") as stderr:
-                    command = [sys.executable, "-m", "vaetut.experiments", str(task), str(result)]
-                    workers.append((subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=stderr, env=env), log))
-            for worker, log in workers:
-                if worker.wait() != 0:
-                    raise RuntimeError(f"a beta_sweep worker failed:\n{log.read_text(errors='replace')}")
-        finally:
-            for worker, _ in workers:
-                worker.kill()
-                worker.wait()
-        results: list = [None] * len(tasks)
-        for k, share in enumerate(shares):
-            for i, result in zip(share, torch.load(Path(tmp, f"{k}.result"), weights_only=False)):
-                results[i] = result
-    return results
 
 
 def beta_sweep(
@@ -134,6 +105,7 @@ def beta_sweep(
     batch_size: int = 100,
     lr: float = 1e-3,
     seed: int = 0,
+    seeds=None,
     threads: int = 1,
     train: torch.Tensor | None = None,
     test: torch.Tensor | None = None,
@@ -143,26 +115,34 @@ def beta_sweep(
     return_models: bool = False,
     dtype: torch.dtype = torch.float64,
     n_jobs: int | None = None,
+    scheduler=None,
 ):
     """Train one VAE per β and return the table of held-out averages (columns `COLUMNS`), one row per β.
 
     Defaults: the embedded MNIST (4,000 train / 1,000 test images), an MLP with one
     hidden layer of 400, a linear output, C = ½‖y − ỹ‖², and float64, so that the printed
-    table is the same on any CPU. Each β starts from the same seed with ``threads`` torch
+    table is the same on any CPU. Each β starts from ``seed`` with ``threads`` torch
     threads. β = 0 is total posterior collapse, set exactly (see `vaetut.train.fit`).
+    ``train`` and ``test`` go together (both None: the embedded pair).
 
-    ``n_jobs`` worker processes train the βs in parallel (None: one per core, at most one
-    per β; 1: in this process). The table is identical for any ``n_jobs``. The caller's
-    RNGs and thread count are left as they were. With ``return_models=True`` returns
-    (table, {β: model}).
+    ``seeds=(0, 1, 2, 3, 4)`` trains every (β, seed) pair instead: one row per pair, β-major,
+    with a ``seed`` column after ``beta``; the row of (β, s) equals that of
+    ``beta_sweep([β], seed=s)`` exactly.
+
+    ``n_jobs`` local worker processes train in parallel (None: one per core, at most one per
+    training; 1: in this process), or ``scheduler``, the address of a running Dask scheduler
+    (``"tcp://HOST:PORT"``, needs ``pip install 'vaetut[dask]'``), runs them on its cluster (see
+    `vaetut.parallel.run`). The table is identical for any of them. The caller's RNGs and
+    thread count are left as they were. With ``return_models=True`` returns (table, {β: model}),
+    or (table, {(β, seed): model}) with ``seeds``.
     """
     betas = _check_betas(betas)
+    many = _check_seeds(seed, seeds)
     options = dict(
         latent_dim=positive_int("latent_dim", latent_dim),
         epochs=positive_int("epochs", epochs),
         batch_size=positive_int("batch_size", batch_size),
         threads=positive_int("threads", threads),
-        seed=_check_seed(seed),
         dtype=check_dtype(dtype),
         output=output,
         cost=cost,
@@ -176,28 +156,37 @@ def beta_sweep(
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     if not isinstance(cost, str) or cost not in COSTS:
         raise ValueError(f"unknown reconstruction cost kind {cost!r}; choose one of {COSTS}")
-    n_jobs = min(os.cpu_count() or 1, len(betas)) if n_jobs is None else positive_int("n_jobs", n_jobs)
-    n_jobs = min(n_jobs, len(betas))
+    if (train is None) != (test is None):
+        missing = "test" if test is None else "train"
+        raise ValueError(f"{missing} must be given too: train and test go together (both None: the embedded MNIST)")
+    pairs = [(beta, s) for beta in betas for s in (many or [_check_seed(seed)])]
+    check_engine(n_jobs, scheduler, len(pairs))
     with torch.random.fork_rng(devices=[]):  # its initialisation draws: leave the caller's RNG alone
         VAE(1, options["latent_dim"], hidden_dims, output)  # raises now on bad hidden_dims or output, before training
     train = load_mnist(split="train", dtype=dtype)[0] if train is None else check_images(train, name="train")
     test = load_mnist(split="test", dtype=dtype)[0] if test is None else check_images(test, train.shape[1], "test")
     train, test = train.to(options["dtype"]), test.to(options["dtype"])
 
-    state = _caller_state()
+    state = caller_state()
     try:
-        if n_jobs == 1:
-            results = [_train_one(beta, train, test, options) for beta in betas]
-        else:
-            results = _in_workers([(beta, train, test, options) for beta in betas], n_jobs)
+        tasks = [(beta, s, options) for beta, s in pairs]
+        results = run(_train_one, tasks, (train, test), n_jobs=n_jobs, scheduler=scheduler)
         table = pd.DataFrame([row for row, _ in results], columns=list(COLUMNS))
+        if many is not None:
+            table.insert(1, "seed", [s for _, s in pairs])
         models = {}
-        for beta, (_, weights) in zip(betas, results):
-            models[beta] = VAE(train.shape[1], options["latent_dim"], hidden_dims, output, options["dtype"])
-            models[beta].load_state_dict(weights)
+        for (beta, s), (_, weights) in zip(pairs, results):
+            model = VAE(train.shape[1], options["latent_dim"], hidden_dims, output, options["dtype"])
+            model.load_state_dict(weights)
+            models[beta if many is None else (beta, s)] = model
     finally:
-        _restore(state)
+        restore(state)
     return (table, models) if return_models else table
+
+
+def trainings(betas, seeds=None) -> int:
+    """How many trainings a sweep runs: β = 0 is set, not trained."""
+    return sum(1 for beta in betas if beta != 0) * (len(seeds) if seeds else 1)
 
 
 def linear_vae_theory(variances, betas=SLIDES_BETAS, latent_dim: int | None = None) -> pd.DataFrame:
@@ -226,7 +215,3 @@ def linear_vae_theory(variances, betas=SLIDES_BETAS, latent_dim: int | None = No
         s = 0.5 * (ratio - np.log(ratio) - 1).sum()
         rows.append(_row(beta, c, u, s, np.log(ratio).sum() + 0.0))  # + 0.0: no -0.0 at collapse
     return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-if __name__ == "__main__":  # a worker of `_in_workers`: python -m vaetut.experiments TASK RESULT
-    torch.save([_train_one(*task) for task in torch.load(sys.argv[1], weights_only=False)], sys.argv[2])
