@@ -1,4 +1,5 @@
-"""The linear probe: the Bayes accuracy on Gaussian classes, blind to each dimension's scale, named errors.
+"""The linear probe: the Bayes accuracy on Gaussian classes, blind to each dimension's scale, named errors;
+the shipped probe table over seeds (`python -m vaetut.probe PATH`) recomputed in part.
 
 Oracle: two classes N(±m e₁, I) in a few dimensions have a linear Bayes classifier, the sign
 of the first coordinate, whose accuracy is Φ(m); a fitted probe must reach it within the
@@ -13,7 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from vaetut.probe import linear_probe
+from vaetut import load_mnist
+from vaetut.experiments import SLIDES_BETAS, beta_sweep
+from vaetut.probe import autoencoders, linear_probe, pca_codes, shipped_probe_seeds
 
 
 def _gaussian_classes(n: int, m: float, dims: int, seed: int):
@@ -66,3 +69,51 @@ def test_each_dimension_is_standardised_so_its_scale_does_not_matter():
 def test_bad_input_is_named(args, match):
     with pytest.raises(ValueError, match=match):
         linear_probe(*args)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist(split="train", dtype=torch.float64), load_mnist(split="test", dtype=torch.float64)
+
+
+def _shipped(code, seed, beta=None):
+    rows = shipped_probe_seeds()
+    match = (rows["code"] == code) & (rows["seed"] == seed)
+    match &= rows["beta"].isna() if beta is None else rows["beta"] == beta
+    (accuracy,) = rows.loc[match, "accuracy"]
+    return accuracy
+
+
+def test_shipped_probe_table_has_every_code_and_seed():
+    rows = shipped_probe_seeds()
+    assert list(rows.columns) == ["code", "beta", "seed", "accuracy"]
+    assert len(rows) == 5 * (3 + len(SLIDES_BETAS))
+    assert rows["accuracy"].between(0, 1).all()
+    vae = rows[rows["code"] == "VAE"]
+    assert (vae.loc[vae["beta"] == 0, "accuracy"] < 0.2).all()  # total collapse: the codes carry nothing
+
+
+def test_pca_row_recomputed_with_numpy(mnist):
+    (y_train, labels_train), (y_test, labels_test) = mnist
+    # oracle for the codes: numpy's eigenvectors of the covariance, not torch's SVD (signs do not matter)
+    y, t = y_train.numpy(), y_test.numpy()
+    mean = y.mean(axis=0)
+    _, vectors = np.linalg.eigh(np.cov(y - mean, rowvar=False))
+    top = vectors[:, ::-1][:, :20]
+    accuracy = linear_probe((y - mean) @ top, labels_train, (t - mean) @ top, labels_test)
+    assert accuracy == pytest.approx(_shipped("PCA", 0), abs=0.002)
+    train, test = pca_codes(y_train, y_test)
+    assert linear_probe(train, labels_train, test, labels_test) == _shipped("PCA", 3)
+
+
+@pytest.mark.slow
+def test_two_trained_rows_recomputed(mnist):
+    (y_train, labels_train), (y_test, labels_test) = mnist
+    with torch.no_grad():
+        dae = autoencoders(y_train, seeds=(2,), n_jobs=1)[("DAE", 2)]
+        codes = dae.encode(y_train), dae.encode(y_test)
+    assert linear_probe(codes[0], labels_train, codes[1], labels_test) == _shipped("DAE", 2)
+    _, vaes = beta_sweep([1.5], seed=4, n_jobs=1, return_models=True)
+    with torch.no_grad():
+        codes = vaes[1.5].encode(y_train)[0], vaes[1.5].encode(y_test)[0]
+    assert linear_probe(codes[0], labels_train, codes[1], labels_test) == _shipped("VAE", 4, beta=1.5)

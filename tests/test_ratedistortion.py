@@ -99,3 +99,26 @@ def test_collapse_and_the_uncoded_directions():
 def test_bad_input_is_named(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_rate_distortion_plot_draws_the_curve_and_the_points():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from vaetut import plots
+
+    curve = rate_distortion((4.0, 1.6, 0.9), np.linspace(0, 3, 31))
+    measured = pd.DataFrame({"beta": [1.0, 2.0], "rate": [1.5, 2.5], "distortion": [1.2, 0.8]})
+    seeds = measured.assign(rate=measured["rate"] + 0.1)
+    fig = plots.rate_distortion_plot(curve, {"MLP": measured}, seeds=seeds)
+    (ax,) = fig.axes
+    assert plt.get_fignums() == []
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_array_equal(lines["linear VAE, closed form"].get_xdata(), curve["rate"])
+    np.testing.assert_array_equal(lines["MLP"].get_ydata(), measured["distortion"])
+    assert "rate" in ax.get_xlabel() and "nats" in ax.get_xlabel() and "distortion" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.texts] == ["β=1", "β=2"]
+    with pytest.raises(ValueError, match="measured"):
+        plots.rate_distortion_plot(curve, {"MLP": measured.drop(columns="beta")})
+    with pytest.raises(ValueError, match="theory"):
+        plots.rate_distortion_plot(measured.drop(columns="rate"), {})

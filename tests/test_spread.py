@@ -1,7 +1,8 @@
 """The shipped β table over seeds: its rows are `beta_sweep`'s, and the spread is computed right.
 
-`vaetut/_data/beta_table_seeds.csv` was written natively by ``python -m vaetut.spread PATH``
-(one row per (β, seed), full float precision). The slow test trains two of its (β, seed) rows
+`vaetut/_data/beta_table_seeds.csv` was written natively by
+``python -m vaetut beta-table --seeds 0 1 2 3 4 --csv PATH`` (one row per (β, seed), full float
+precision). The slow test trains two of its (β, seed) rows
 again and compares them at every printed digit and to rtol 1e-6: bit-equal on the machine that
 wrote it, while another CPU sums in another order (see tests/test_beta_table.py); the seed-0
 rows must match `tests/data/beta_table_reference.csv`, written on another machine.
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from vaetut.experiments import SLIDES_BETAS, beta_sweep
-from vaetut.spread import SEED_COLUMNS, SEEDS, beta_table_seeds, meaningful_decimals, seed_spread
+from vaetut.spread import SEED_COLUMNS, SEEDS, beta_table_seeds, meaningful_decimals, seed_spread, typeset_spread
 
 REFERENCE = Path(__file__).parent / "data" / "beta_table_reference.csv"
 RECOMPUTED = ((1.0, 3), (2.5, 1))  # (β, seed): two seeds other than 0, at the steep fall of ⟨C⟩ and far from it
@@ -31,7 +32,7 @@ def test_one_row_per_beta_and_seed(rows):
     assert list(rows.columns) == list(SEED_COLUMNS)
     assert len(rows) == len(SLIDES_BETAS) * len(SEEDS)
     assert sorted(zip(rows["beta"], rows["seed"])) == sorted((b, s) for b in SLIDES_BETAS for s in SEEDS)
-    assert rows[SEED_COLUMNS[2:]].iloc[:, :4].notna().all().all()
+    assert rows[["C", "U", "S", "V"]].notna().all().all()
 
 
 def test_seed_zero_is_the_chapter_table(rows):
@@ -70,6 +71,13 @@ def test_seed_spread_against_numpy():
         seed_spread(frame, columns=("U",))
     with pytest.raises(TypeError, match="rows"):
         seed_spread(frame.to_numpy())
+
+
+def test_typeset_spread_shows_minus_v_and_mean_pm_sd():
+    frame = pd.DataFrame({"beta": [1.0, 1.0], "seed": [0, 1], "C": [1.0, 2.0], "V": [-4.0, -6.0]})
+    shown = typeset_spread(seed_spread(frame, columns=("C", "V")))
+    assert list(shown.columns) == ["⟨C⟩", "−⟨V⟩"] and shown.index.name == "β"
+    assert shown.loc[1.0, "⟨C⟩"] == "1.500 ± 0.707" and shown.loc[1.0, "−⟨V⟩"] == "5.000 ± 1.414"
 
 
 def test_meaningful_decimals():

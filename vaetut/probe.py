@@ -26,7 +26,8 @@ import torch
 
 from .experiments import SLIDES_BETAS, beta_sweep
 from .models import Autoencoder
-from .train import fit, reproducible
+from .parallel import fit_many
+from .train import reproducible
 
 __all__ = ["autoencoders", "linear_probe", "pca_codes", "probe_seeds", "shipped_probe_seeds"]
 
@@ -87,17 +88,22 @@ def pca_codes(y_train: torch.Tensor, y_test: torch.Tensor, latent_dim: int = LAT
     return (y_train - mean) @ directions, (y_test - mean) @ directions
 
 
-def autoencoders(y_train: torch.Tensor, *, seed: int = 0, latent_dim: int = LATENT_DIM) -> dict:
-    """{"AE": …, "DAE": …}: autoencoders of the β sweep's shape (one hidden layer of 400, linear output) and training.
+def autoencoders(y_train: torch.Tensor, *, seeds=(0,), n_jobs: int | None = None, latent_dim: int = LATENT_DIM):
+    """{(name, seed): model} for name "AE" and "DAE": autoencoders of the β sweep's shape and training.
 
-    Each is built and trained from ``seed`` (`vaetut.reproducible(seed, threads=1)` first), the
-    DAE on masked inputs (`CORRUPTION`); 20 epochs of Adam, batches of 100, as the sweep's VAEs.
+    One hidden layer of 400 and a linear output, like the sweep's VAEs, trained as they are
+    (20 epochs of Adam, batches of 100); the DAE on masked inputs (`CORRUPTION`). Each is built
+    after `vaetut.reproducible(seed, threads=1)` and trained from ``seed``; ``n_jobs`` worker
+    processes train them in parallel (`vaetut.parallel.fit_many`), with the same result as in turn.
     """
-    models = {}
-    for name, corruption in (("AE", None), ("DAE", CORRUPTION)):
-        reproducible(seed, threads=1)
-        models[name] = Autoencoder(y_train.shape[1], latent_dim, (400,), "linear", dtype=y_train.dtype)
-        fit(models[name], y_train, seed=seed, corruption=corruption, progress=False, **TRAINING)
+    models, jobs = {}, []
+    for seed in seeds:
+        for name, corruption in (("AE", None), ("DAE", CORRUPTION)):
+            reproducible(seed, threads=1)
+            model = Autoencoder(y_train.shape[1], latent_dim, (400,), "linear", dtype=y_train.dtype)
+            models[(name, seed)] = model
+            jobs.append((model, y_train, dict(seed=seed, corruption=corruption, progress=False, **TRAINING)))
+    fit_many(jobs, n_jobs=n_jobs)
     return models
 
 
@@ -113,15 +119,18 @@ def probe_seeds(seeds=(0, 1, 2, 3, 4), *, n_jobs: int | None = None) -> pd.DataF
 
     y_train, labels_train = load_mnist(split="train", dtype=torch.float64)
     y_test, labels_test = load_mnist(split="test", dtype=torch.float64)
+    seeds = list(seeds)
+    trained = autoencoders(y_train, seeds=seeds, n_jobs=n_jobs)
+    _, vaes = beta_sweep(SLIDES_BETAS, seeds=seeds, n_jobs=n_jobs, return_models=True)
     rows = []
     for seed in seeds:
         codes = {("PCA", None): pca_codes(y_train, y_test)}
-        trained = autoencoders(y_train, seed=seed)
-        _, vaes = beta_sweep(SLIDES_BETAS, seed=seed, n_jobs=n_jobs, return_models=True)
         with torch.no_grad():
-            for name, model in trained.items():
+            for name in ("AE", "DAE"):
+                model = trained[(name, seed)]
                 codes[(name, None)] = (model.encode(y_train), model.encode(y_test))
-            for beta, model in vaes.items():
+            for beta in SLIDES_BETAS:
+                model = vaes[(beta, seed)]
                 codes[("VAE", beta)] = (model.encode(y_train)[0], model.encode(y_test)[0])
         for (name, beta), (train, test) in codes.items():
             accuracy = linear_probe(train, labels_train, test, labels_test)

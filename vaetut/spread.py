@@ -5,41 +5,27 @@ chooses the initial weights and the order of the batches, and another seed moves
 entry. The package ships the table for the seeds `SEEDS`, one row per (β, seed), as
 ``vaetut/_data/beta_table_seeds.csv`` (columns beta, seed, C, U, S, V, ratio; V = ⟨V⟩ ≤ 0),
 so that a reader sees the spread without training 30 VAEs. It was written by one command,
-``python -m vaetut.spread vaetut/_data/beta_table_seeds.csv``, which runs `beta_sweep` with its
-defaults once per seed; its row for (β, seed) is `beta_sweep([β], seed=seed)`.
+
+    python -m vaetut beta-table --seeds 0 1 2 3 4 --csv vaetut/_data/beta_table_seeds.csv
+
+which is `beta_sweep(seeds=SEEDS)` with its defaults; its row for (β, seed) is
+`beta_sweep([β], seed=seed)`'s, exactly.
 """
 
 from __future__ import annotations
 
-import sys
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from .experiments import COLUMNS, beta_sweep
+from .experiments import COLUMNS
 
-__all__ = ["SEEDS", "beta_table_seeds", "meaningful_decimals", "seed_spread", "sweep_seeds", "typeset_spread"]
+__all__ = ["SEEDS", "beta_table_seeds", "meaningful_decimals", "seed_spread", "typeset_spread"]
 
 SEEDS = (0, 1, 2, 3, 4)
 DATA = "beta_table_seeds.csv"
 SEED_COLUMNS = ("beta", "seed", *COLUMNS[1:])  # beta, seed, C, U, S, V, ratio
-
-
-def sweep_seeds(seeds=SEEDS, *, n_jobs: int | None = None, **options) -> pd.DataFrame:
-    """`beta_sweep` once per seed: one row per (β, seed), columns `SEED_COLUMNS`, βs within each seed.
-
-    options: any other keyword of `beta_sweep` (betas, epochs, ...), the same for every seed.
-    """
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty sequence without repeats, got {seeds}")
-    tables = []
-    for seed in seeds:
-        table = beta_sweep(seed=seed, n_jobs=n_jobs, **options)
-        table.insert(1, "seed", seed)
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True)
 
 
 def beta_table_seeds() -> pd.DataFrame:
@@ -89,9 +75,3 @@ def meaningful_decimals(sd) -> np.ndarray:
     with np.errstate(divide="ignore"):
         decimals = np.floor(-np.log10(sd))
     return np.clip(decimals, 0, 3).astype(int)
-
-
-if __name__ == "__main__":  # python -m vaetut.spread PATH: write the shipped data
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m vaetut.spread PATH (e.g. vaetut/_data/beta_table_seeds.csv)")
-    sweep_seeds().to_csv(sys.argv[1], index=False, float_format="%.17g")
