@@ -60,7 +60,7 @@ def typeset_spread(spread: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     means = typeset(spread.xs("mean", axis=1, level=1)).round(decimals)
     sds = typeset(spread.xs("sd", axis=1, level=1)).abs().round(decimals)  # the sd of −V is that of V
     shown = means.map(lambda x: f"{x:.{decimals}f}") + " ± " + sds.map(lambda x: f"{x:.{decimals}f}")
-    return shown.rename_axis("β")
+    return shown.where(means.notna(), "—").rename_axis("β")  # —: undefined, as the ratio at collapse
 
 
 def meaningful_decimals(sd) -> np.ndarray:
