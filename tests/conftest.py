@@ -97,9 +97,10 @@ def recorded_seconds(notebook: Path) -> float:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
     """Notebook cells (nbval) are ``slow``; a test that needs the built book is ``book`` and ``slow``.
 
-    Items are ordered chapters first, the longest (by recorded execution time) first, each file's items kept
-    in order: pytest-xdist hands out whole files in this order (``--no-loadscope-reorder``), so the longest
-    chapters start at once on separate workers and the short files fill in around them.
+    Items are ordered chapters first (and tests marked ``executes(notebook)``, which run a chapter elsewhere),
+    the longest (by recorded execution time) first, each file's items kept in order: pytest-xdist hands out whole
+    files in this order (``--no-loadscope-reorder``), so the longest chapters start at once on separate workers
+    and the short files fill in around them.
     """
     for item in items:
         if item.path.suffix == ".ipynb":
@@ -108,7 +109,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.book)
             item.add_marker(pytest.mark.slow)
     cost = {path: recorded_seconds(path) for path in {item.path for item in items if item.path.suffix == ".ipynb"}}
-    items.sort(key=lambda item: -cost.get(item.path, 0.0))  # stable: each file keeps its order
+
+    def seconds(item: pytest.Item) -> float:
+        """A chapter's recorded time; a test marked ``executes(notebook)`` runs that chapter, so it costs as much."""
+        marker = item.get_closest_marker("executes")
+        return recorded_seconds(REPO / marker.args[0]) if marker else cost.get(item.path, 0.0)
+
+    items.sort(key=lambda item: -seconds(item))  # stable: each file keeps its order
+
+
+class ChaptersExecutedElsewhere:
+    """A chapter that a selected test marked ``executes(notebook)`` runs under nbval elsewhere (tests/test_package.py:
+    a copy alone in an empty directory, against the installed wheel, every output compared) is not executed a
+    second time here: its own nbval items are deselected. Runs last, on the final selection, so that
+    ``-k``/``-m`` deselecting that test leave the chapter's nbval items in place.
+    """
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        elsewhere = {}
+        for item in items:
+            if marker := item.get_closest_marker("executes"):
+                elsewhere[(REPO / marker.args[0]).resolve()] = item.nodeid
+        dropped = [item for item in items if item.path.suffix == ".ipynb" and item.path.resolve() in elsewhere]
+        if not dropped:
+            return
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
+        for path in sorted({item.path.resolve() for item in dropped}):
+            _summary.append(f"{path.relative_to(REPO)} executed once, alone against the wheel, by {elsewhere[path]}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ChaptersExecutedElsewhere(), "vaetut-chapters-executed-elsewhere")
 
 
 @dataclass

@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -101,23 +100,36 @@ def test_csv_to_a_directory_or_a_missing_directory_fails_before_work(tmp_path, n
     assert list(tmp_path.iterdir()) == []
 
 
+#: As root, the command runs as root WITHOUT the capabilities that let root ignore a directory's mode
+#: (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, dropped from the bounding set so the exec'd python never has them):
+#: a 0555 directory then stops it like any user, while it still reads the checkout and its .venv as their owner,
+#: wherever they live (a clone inside a 0700 directory, root's home), which ``nobody`` could not.
+WITHOUT_DAC_OVERRIDE = ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all")
+
+
 @pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root writes anywhere; needs setpriv")
-def test_csv_in_a_read_only_directory_fails_before_work():
-    # root may write anywhere: then the command runs as nobody, in a directory nobody can read.
-    as_root = os.geteuid() == 0
-    top = Path(tempfile.mkdtemp(dir="/tmp" if as_root else None))
+def test_csv_in_a_read_only_directory_fails_before_work(tmp_path):
+    prefix = WITHOUT_DAC_OVERRIDE if os.geteuid() == 0 else ()
+    if prefix:
+        probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=60)
+        if probe.returncode != 0:
+            pytest.skip(f"root cannot drop CAP_DAC_OVERRIDE here, so it writes anywhere: {probe.stderr.strip()}")
+        can_import = run("--version", prefix=prefix)
+        if can_import.returncode != 0:  # the checkout belongs to another user and is private: root without the cap
+            pytest.skip(f"without CAP_DAC_OVERRIDE root cannot read this checkout: {can_import.stderr.strip()[-200:]}")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
     try:
-        top.chmod(0o755)
-        locked = top / "locked"
-        locked.mkdir(mode=0o555)
-        prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") if as_root else ()
-        env = {"HOME": str(top), "MPLCONFIGDIR": str(top)}
+        env = {"HOME": str(tmp_path), "MPLCONFIGDIR": str(tmp_path / "mpl")}
+        if prefix:  # the probe's premise: this process really cannot write there
+            touch = subprocess.run([*prefix, "touch", str(locked / "probe")], capture_output=True, timeout=60)
+            assert touch.returncode != 0, "root without CAP_DAC_OVERRIDE could still write into a 0555 directory"
         result = run(*FAST, "--csv", str(locked / "t.csv"), env=env, prefix=prefix)
         assert result.returncode == 2 and "not writable" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""  # nothing trained, nothing printed
         assert list(locked.iterdir()) == []
     finally:
-        shutil.rmtree(top)
+        locked.chmod(0o755)
 
 
 def test_existing_file_is_written_in_place(tmp_path, capsys):
@@ -205,3 +217,41 @@ def test_version_is_kept_in_one_place(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip() == f"vaetut {vaetut.__version__}"
+
+
+def test_seeds_print_mean_and_sd_per_beta_and_write_every_row(tmp_path):
+    path = tmp_path / "table.csv"
+    args = ("beta-table", "--betas", "0", "1", "--epochs", "1", "--latent-dim", "2", "--jobs", "1")
+    result = run(*args, "--seeds", "0", "1", "--csv", str(path))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert list(rows[0]) == ["beta", "seed", *HEADER[1:]]
+    assert [(float(r["beta"]), int(r["seed"])) for r in rows] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    lines = result.stdout.splitlines()
+    shown = lines[2].split()  # β = 1: "1.000  C ± sd  U ± sd  S ± sd  −V ± sd  ratio ± sd"
+    for k, name in enumerate(["C", "U", "S", "V", "ratio"]):
+        values = [float(r[name]) for r in rows[2:]]
+        mean, sd = sum(values) / 2, abs(values[0] - values[1]) / 2**0.5  # the sample sd of two values
+        sign = -1 if name == "V" else 1  # the screen shows −⟨V⟩
+        assert shown[1 + 3 * k + 1] == "±"
+        assert abs(float(shown[1 + 3 * k]) - sign * mean) < 5e-4 and abs(float(shown[1 + 3 * k + 2]) - sd) < 5e-4
+    assert "2 trainings" in result.stdout  # β = 0 is set, not trained: 1 β × 2 seeds
+
+
+def test_beta_zero_alone_is_no_training(capsys):
+    assert main(list(FAST)) == 0
+    assert "\n0 trainings in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (("--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"), "not both"),
+        (("--seed", "1", "--seeds", "1", "2"), "--seeds"),
+        (("--seeds", "1", "1"), "repeat"),
+        (("--seeds", "-1"), "--seed"),
+        (("--data", "cifar"), "--data"),
+    ],
+)
+def test_bad_engine_or_seed_arguments_are_one_line(argv, named, capsys):
+    assert named in one_line_error(capsys, "beta-table", "--betas", "0", *argv)

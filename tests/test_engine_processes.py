@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ psutil = pytest.importorskip("psutil")
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
 LONG = ("beta-table", "--betas", "0.5", "1", "1.5", "2", "--epochs", "500", "--latent-dim", "2")
+# On a cluster a running task cannot be interrupted (Ctrl-C cancels the rest): short enough to finish soon.
+LONG_ON_CLUSTER = (*LONG[: LONG.index("--epochs") + 1], "40", *LONG[LONG.index("--epochs") + 2 :])
 TINY = ("beta-table", "--betas", "0", "1", "2", "--epochs", "1", "--latent-dim", "2", "--seeds", "0", "1")
 
 
@@ -75,13 +78,28 @@ def assert_nothing_left(sid: int, within: float = 15.0) -> None:
     for p in left:
         p.kill()
     assert not left, f"left behind: {[p.cmdline() for p in left]}"
+    # nor the data joblib memory-mapped for the workers (its folder is named after the caller's pid)
+    shared = [
+        f for d in ("/dev/shm", tempfile.gettempdir()) for f in Path(d).glob(f"joblib_memmapping_folder_{sid}_*/*")
+    ]
+    assert not shared, f"left behind: {shared}"
+
+
+def still_running(cli: subprocess.Popen, end: float) -> None:
+    """Fail (killing the CLI's session first, so that nothing waits for it) if it ended, or time is up."""
+    if cli.poll() is None and time.monotonic() < end:
+        return
+    for p in in_session(cli.pid):
+        p.kill()
+    out, err = cli.communicate()
+    raise AssertionError(f"status {cli.returncode}, or timed out; stderr: {err[-2000:]}")
 
 
 def busy_workers(cli: subprocess.Popen, n: int, timeout: float = 240.0) -> list:
     """The CLI's worker processes, once n of them have each used a second of CPU (training, not starting)."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        assert cli.poll() is None, cli.communicate()
+    while True:
+        still_running(cli, end)
         workers = [
             c for c in psutil.Process(cli.pid).children(recursive=True) if "LokyProcess" in " ".join(c.cmdline())
         ]
@@ -92,14 +110,13 @@ def busy_workers(cli: subprocess.Popen, n: int, timeout: float = 240.0) -> list:
         except psutil.NoSuchProcess:
             pass
         time.sleep(0.3)
-    raise AssertionError("the workers never started training")
 
 
 def busy(cli: subprocess.Popen, seconds: float = 4.0, timeout: float = 240.0) -> None:
     """Wait until the CLI itself has used ``seconds`` of CPU (torch imported, the sweep under way)."""
     process, end = psutil.Process(cli.pid), time.monotonic() + timeout
     while sum(process.cpu_times()[:2]) < seconds:
-        assert cli.poll() is None and time.monotonic() < end, cli.communicate()
+        still_running(cli, end)
         time.sleep(0.3)
 
 
@@ -209,17 +226,42 @@ def test_cluster_table_equals_the_serial_one(cluster, tmp_path):
     assert_nothing_left(two.pid)
 
 
+def dask_workers(processes, cli: subprocess.Popen, timeout: float = 240.0) -> list:
+    """The cluster's worker processes (children of each `dask worker`'s nanny), once each has used a second of
+    CPU more than before (training the CLI's tasks, not starting up)."""
+    nannies = [psutil.Process(p.pid) for p in processes[1:]]
+    workers = [c for n in nannies for c in n.children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == len(nannies), [c.cmdline() for n in nannies for c in n.children()]
+    before = [sum(w.cpu_times()[:2]) for w in workers]
+    end = time.monotonic() + timeout
+    while not all(sum(w.cpu_times()[:2]) - b > 1.0 for w, b in zip(workers, before)):
+        still_running(cli, end)
+        time.sleep(0.3)
+    return workers
+
+
 def test_ctrl_c_on_a_cluster(cluster, old_csv):
     address, processes = cluster
     csv, before = old_csv
-    cli = start(*LONG, "--scheduler", address, "--csv", str(csv))
-    workers = [psutil.Process(p.pid) for p in processes[1:]]
-    end = time.monotonic() + 240
-    while not all(sum(c.cpu_times()[:2]) > 1.0 for w in workers for c in [*w.children(recursive=True), w][-1:]):
-        assert cli.poll() is None and time.monotonic() < end, cli.communicate()
-        time.sleep(0.3)
+    cli = start(*LONG_ON_CLUSTER, "--scheduler", address, "--csv", str(csv))
+    dask_workers(processes, cli)
     interrupt_and_check(cli, csv, before)
     assert all(p.poll() is None for p in processes)  # the user's cluster stays up
+
+
+@pytest.mark.slow  # ~80 s under load: a serial sweep, then a cluster sweep whose worker is killed and restarted
+def test_a_killed_dask_worker_is_replaced_and_the_table_is_the_same(cluster, tmp_path):
+    """Dask re-runs a dead worker's task elsewhere (its nanny restarts the worker): same table, bit for bit."""
+    address, processes = cluster
+    mid = (*TINY[: TINY.index("--epochs")], "--epochs", "3", *TINY[TINY.index("--epochs") + 2 :])
+    serial, remote = tmp_path / "serial.csv", tmp_path / "cluster.csv"
+    one = start(*mid, "--jobs", "1", "--csv", str(serial))
+    assert one.wait(timeout=600) == 0, one.communicate()
+    cli = start(*mid, "--scheduler", address, "--csv", str(remote))
+    dask_workers(processes, cli)[0].kill()
+    out, err = cli.communicate(timeout=600)
+    assert cli.returncode == 0, err
+    assert remote.read_bytes() == serial.read_bytes()
 
 
 def test_scheduler_without_dask_says_how_to_install(tmp_path):
@@ -239,3 +281,19 @@ def test_scheduler_without_dask_says_how_to_install(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'vaetut[dask]'" in lines[0], result.stderr
+
+
+def test_fit_many_on_the_cluster_is_fit_in_turn_bit_for_bit(cluster):
+    import torch
+    from test_parallel import models_and_data, one_by_one
+
+    from vaetut.parallel import fit_many
+
+    address, _ = cluster
+    jobs = models_and_data()
+    expected = one_by_one(jobs)
+    histories = fit_many(jobs, scheduler=address)
+    for job, history, (history_1, model_1) in zip(jobs, histories, expected):
+        model = job[0] if isinstance(job, tuple) else job.model
+        assert history.rows == history_1.rows
+        assert all(torch.equal(w, model_1.state_dict()[k]) for k, w in model.state_dict().items())

@@ -6,12 +6,17 @@
 * Colab has only the notebook: each chapter's first code cell installs the pinned release of vaetut from the
   repository named once, as ``repository.url`` in ``_config.yml``, at the tag ``v<vaetut.__version__>``, and
   only where vaetut is not installed (under nbval and in a checkout, the local vaetut is used, nothing fetched).
+  Where that install fails it prints one line (what failed, how to install by hand), not pip's traceback: the
+  cell is written by tools/standalone.py, and run here against a repository that does not exist.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,18 +126,49 @@ def test_chapters_found():
 def test_chapter_installs_the_pinned_release_on_colab(notebook):
     import vaetut
 
-    expected = f'%pip install --quiet "vaetut @ git+{repository_url()}@v{vaetut.__version__}"'
+    expected = f'release = "vaetut @ git+{repository_url()}@v{vaetut.__version__}"'
     source = first_code_cell(notebook)
     lines = [line.strip() for line in source.splitlines()]
     assert expected in lines, f"{notebook.name}: the first code cell does not hold\n    {expected}\nbut:\n{source}"
-    installs = [line for line in lines if "pip install" in line]
-    assert installs == [expected], f"{notebook.name}: other installs in the first code cell: {installs}"
+    assert "%pip" not in source and "!pip" not in source, f"{notebook.name}: a pip magic (its failure is a traceback)"
+    installs = [line for line in lines if re.search(r"\bpip\b.*\binstall\b", line) and "print(" not in line]
+    pip_call = '[sys.executable, "-m", "pip", "install", "--quiet", release]'
+    assert len(installs) == 1 and pip_call in installs[0], f"{notebook.name}: other installs: {installs}"
     # Only where vaetut is missing (Colab) or only on Colab: nbval and a checkout use the local vaetut, fetch nothing.
     guard = re.search(
         r"^if .*(find_spec\([\"']vaetut[\"']\) is None|[\"']google\.colab[\"'] in sys\.modules).*:\s*$", source, re.M
     )
     assert guard, f'{notebook.name}: the install is not guarded by `if importlib.util.find_spec("vaetut") is None:`'
-    pip_line = next(line for line in source.splitlines() if line.strip() == expected)
-    assert pip_line.startswith((" ", "\t")) and source.index(pip_line) > guard.start(), (
-        f"{notebook.name}: the install line is not inside the guard"
+    release_line = next(line for line in source.splitlines() if line.strip() == expected)
+    assert release_line.startswith((" ", "\t")) and source.index(release_line) > guard.start(), (
+        f"{notebook.name}: the install is not inside the guard"
     )
+
+
+def test_install_cells_are_one_and_the_same():
+    assert len({first_code_cell(notebook) for notebook in CHAPTERS}) == 1, "the chapters' install cells differ"
+
+
+def run_install_cell(release: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """The first chapter's install cell, run as Colab would (vaetut not importable), installing ``release``."""
+    source = first_code_cell(CHAPTERS[0])
+    source = source.replace('importlib.util.find_spec("vaetut") is None', "True")
+    source = re.sub(r'^(\s*release = )".*"$', lambda m: m.group(1) + repr(release), source, flags=re.M)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    env["PIP_NO_INPUT"] = "1"
+    return subprocess.run(
+        [sys.executable, "-c", source], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_failed_install_says_so_in_one_line(tmp_path):
+    """No such repository (or tag): one line naming the release, git's reason and how to install by hand."""
+    release = "vaetut @ git+file://localhost/nonexistent/vaetut@v0.0.0"
+    result = run_install_cell(release, tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, f"{len(lines)} lines:\n{result.stdout}"
+    (line,) = lines
+    assert line.startswith(f"Could not install {release}: ") and f"pip install '{release}'" in line, line
+    assert "fatal:" in line and "does not appear to be a git repository" in line, line  # git's own reason
+    assert "Traceback" not in line

@@ -136,7 +136,7 @@ def test_images_are_cast_to_the_model_dtype():
         ({"beta": float("nan")}, ValueError, "beta"),
         ({"beta": "big"}, TypeError, "beta"),
         ({"cost": "l1"}, ValueError, "cost"),
-        ({"cost": "bce", "beta": 2.0}, ValueError, "beta"),
+        ({"cost": "bce"}, ValueError, 'output="sigmoid"'),  # the model's output is linear
         ({"seed": 1.5}, TypeError, "seed"),
     ],
 )
@@ -154,5 +154,8 @@ def test_bad_model_and_images_are_named():
         log_likelihood(model, [[0.0] * INPUT])
     with pytest.raises(ValueError, match="images"):
         log_likelihood(model, torch.zeros(2, INPUT + 1, dtype=torch.float64))
-    with pytest.raises(ValueError, match="images"):
-        log_likelihood(model, torch.full((2, INPUT), 2.0, dtype=torch.float64), cost="bce")
+    sigmoid = vaetut.VAE(INPUT, LATENT, hidden_dims=(), dtype=torch.float64)  # its own cost: "bce"
+    with pytest.raises(ValueError, match=r"images must lie in \[0, 1\]"):
+        log_likelihood(sigmoid, torch.full((2, INPUT), 2.0, dtype=torch.float64))
+    with pytest.raises(ValueError, match="beta"):
+        log_likelihood(sigmoid, torch.full((2, INPUT), 0.5, dtype=torch.float64), beta=2.0)

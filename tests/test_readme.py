@@ -46,8 +46,27 @@ def test_readme_python_example_runs(monkeypatch, capsys):
     assert out[2].split()[-1] == "1.0" and "14.0" in out[2].split()
 
 
+def test_readme_your_own_data_runs_as_written(monkeypatch, tmp_path, capsys):
+    import warnings
+
+    example = re.search(r"## Your own data\n.*?```python\n(.*?)\n```", README, flags=re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as written, nothing collapses
+        exec(compile(example, "README.md", "exec"), namespace)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[0] == "loss" and out[1].split()[0] == "val_loss"
+    assert out[3].split()[0] == "bce" and out[4] == "0.7"  # the numbers the comments quote
+    assert (tmp_path / "digits_vae.pt").exists() and namespace["samples"].shape == (20, 64)
+    assert max(namespace["mse"].latent_kl(namespace["y_train"])) > 0.1  # β = 20 keeps directions alive
+    assert len(namespace["figure"].axes) == 20
+
+
 @pytest.mark.parametrize(
-    "module", ["energies", "models", "data", "download", "train", "experiments", "plots", "widgets"]
+    "module",
+    ["energies", "models", "latent", "conv", "saving", "data", "download", "train", "collapse", "experiments"]
+    + ["parallel", "plots", "widgets"],
 )
 def test_every_module_in_the_readme_table_exists(module):
     assert f"| `{module}` |" in README

@@ -46,7 +46,7 @@ def test_fit_leaves_the_global_rng_alone(digits):
 def test_autoencoder_learns_and_history_has_one_row_per_epoch(digits):
     y, y_test = digits
     vaetut.reproducible(0)
-    model = Autoencoder(latent_dim=8, hidden_dims=(64,))
+    model = Autoencoder(latent_dim=8, hidden_dims=(64,), cost="mse")
     history = fit(model, y, epochs=12, batch_size=32, progress=False)
     assert len(history.loss) == 12 and history.loss[-1] < history.loss[0]
     assert list(history.to_frame().columns) == ["loss", "C"]

@@ -1,12 +1,18 @@
 """vaetut: the companion package of the book *Autoencoders, from the bottleneck to the β table*.
 
 Modules, one idea each: `energies` (C, U, S, V, P and the loss), `models` (AE, VAE),
+`latent` (what every VAE shares: prior samples, ⟨KL_d⟩, the decoder's cost and learned
+variance), `conv` (a convolutional VAE), `saving` (save and load a model, no code run),
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
-`train` (one loop for every model), `experiments` (the β sweep and its closed form),
-`ratedistortion` (the β table as a rate–distortion curve), `spread` (the β table over seeds),
-`probe` (codes as features), `plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
+`train` (one loop for every model), `collapse` (the posterior-collapse warning),
+`experiments` (the β sweep and its closed form), `pca` (the linear baseline and its seed
+spread), `ratedistortion` (the β table as a rate–distortion curve), `spread` (the β table
+over seeds), `probe` (codes as features), `sampling` (Langevin steps with a score), `plots`
+(Figures), `widgets` (ipywidgets interactives; imported on demand).
 """
 
+from .collapse import largest_variance
+from .conv import ConvVAE
 from .data import corrupt, load_mnist, synthetic_gaussian
 from .energies import (
     entropy_penalty,
@@ -21,19 +27,26 @@ from .energies import (
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
 from .ratedistortion import distortion_at_rate, rate_distortion
+from .sampling import denoiser_score, langevin
+from .saving import load, save
 from .train import evaluate, fit, reproducible
 
 __version__ = "0.2.0"
 
 __all__ = [
     "Autoencoder",
+    "ConvVAE",
     "VAE",
     "corrupt",
+    "denoiser_score",
     "distortion_at_rate",
     "entropy_penalty",
     "evaluate",
     "fit",
     "kl_divergence",
+    "langevin",
+    "largest_variance",
+    "load",
     "load_mnist",
     "log_likelihood",
     "log_volume",
@@ -42,6 +55,7 @@ __all__ = [
     "rate_distortion",
     "reconstruction_cost",
     "reproducible",
+    "save",
     "synthetic_gaussian",
     "total_loss",
     "vae_loss",

@@ -22,7 +22,16 @@ from importlib import resources
 import numpy as np
 import torch
 
-__all__ = ["load_mnist", "corrupt", "check_corruption", "synthetic_gaussian", "SOURCES", "SPLITS", "CORRUPTIONS"]
+__all__ = [
+    "load_mnist",
+    "corrupt",
+    "check_corruption",
+    "check_pixels",
+    "synthetic_gaussian",
+    "SOURCES",
+    "SPLITS",
+    "CORRUPTIONS",
+]
 
 SOURCES = ("embedded", "full")
 SPLITS = ("train", "test")
@@ -103,18 +112,29 @@ def check_corruption(corruption) -> tuple[str, float]:
     return kind, _check_level(kind, level)
 
 
-def corrupt(y: torch.Tensor, kind: str = "mask", level: float = 0.3, generator: torch.Generator | None = None):
-    """A corrupted copy of y (same shape, values kept in [0, 1]); y itself is not changed.
+def check_pixels(y: torch.Tensor, kind: str, name: str = "y") -> None:
+    """Raise unless y lies in [0, 1], for the corruptions that assume pixel intensities ("gaussian", "salt_pepper")."""
+    if kind != "mask" and y.numel() and (y.min() < 0 or y.max() > 1):
+        raise ValueError(
+            f"{name} must lie in [0, 1] for {kind!r} corruption, which clips to [0, 1] or sets 0 and 1; "
+            f"got values from {y.min().item():.4g} to {y.max().item():.4g}: rescale them, or use 'mask'"
+        )
 
-    ``"mask"``: each pixel set to 0 with probability ``level`` (Vincent et al.'s masking noise).
-    ``"gaussian"``: add N(0, level²) noise to each pixel, then clip to [0, 1].
-    ``"salt_pepper"``: each pixel, with probability ``level``, set to 0 or 1 with equal odds.
+
+def corrupt(y: torch.Tensor, kind: str = "mask", level: float = 0.3, generator: torch.Generator | None = None):
+    """A corrupted copy of y (same shape); y itself is not changed.
+
+    ``"mask"``: each pixel set to 0 with probability ``level`` (Vincent et al.'s masking noise);
+    any values.
+    ``"gaussian"``: add N(0, level²) noise to each pixel, then clip to [0, 1]; y in [0, 1].
+    ``"salt_pepper"``: each pixel, with probability ``level``, set to 0 or 1 with equal odds; y in [0, 1].
     """
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
     if not y.is_floating_point():
         raise TypeError(f"y must be a floating-point tensor, got {y.dtype}")
     kind, level = check_corruption((kind, level))
+    check_pixels(y, kind)  # outside [0, 1], clipping would change y silently
 
     def uniform() -> torch.Tensor:
         return torch.rand(y.shape, generator=generator, dtype=y.dtype, device=y.device)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "reconstruction_cost",
+    "gaussian_cost",
     "potential_energy",
     "entropy_penalty",
     "log_volume",
@@ -72,6 +73,21 @@ def reconstruction_cost(y: torch.Tensor, y_tilde: torch.Tensor, kind: str = "mse
         if not (((y_tilde >= 0) & (y_tilde <= 1)).all() and ((y >= 0) & (y <= 1)).all()):
             raise ValueError('the "bce" cost needs y and y_tilde in [0, 1]')
         return F.binary_cross_entropy(y_tilde, y, reduction="none").sum(dim=1)
+
+
+def gaussian_cost(y: torch.Tensor, y_tilde: torch.Tensor, log_s2: torch.Tensor) -> torch.Tensor:
+    """C = ½‖y − ỹ‖²/s² + (n/2)·log(2π s²), the full −log N(y; ỹ, s² I) over n features; summed, shape (N,).
+
+    ``log_s2`` is log s², a scalar tensor (the decoder's learned variance, gradients flow to it).
+    """
+    _batch("y", y)
+    _batch("y_tilde", y_tilde)
+    if y.shape != y_tilde.shape:
+        raise ValueError(f"y and y_tilde must have the same shape, got {tuple(y.shape)} and {tuple(y_tilde.shape)}")
+    if not isinstance(log_s2, torch.Tensor) or log_s2.dim() != 0:
+        raise TypeError(f"log_s2 must be a scalar tensor, got {log_s2!r}")
+    n = y.shape[1]
+    return 0.5 * (y - y_tilde).pow(2).sum(dim=1) * torch.exp(-log_s2) + 0.5 * n * (math.log(2 * math.pi) + log_s2)
 
 
 def potential_energy(mu: torch.Tensor) -> torch.Tensor:

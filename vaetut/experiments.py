@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from .data import load_mnist
-from .energies import COSTS, check_beta
+from .energies import check_beta
 from .models import VAE, check_dtype, positive_int
 from .parallel import GLOBAL_RNG, Job, WorkerDied, caller_state, check_engine, fit_many, restore, run
 from .train import MAX_THREADS, _check_seed, check_images, evaluate, fit, reproducible
@@ -79,7 +79,8 @@ def _train_one(data: tuple, beta: float, seed: int, options: dict) -> tuple[dict
     train, test = data
     with GLOBAL_RNG:  # the initial weights come from torch's global RNG
         reproducible(seed, options["threads"])
-        model = VAE(train.shape[1], options["latent_dim"], options["hidden_dims"], options["output"], options["dtype"])
+        sizes = (train.shape[1], options["latent_dim"], options["hidden_dims"])
+        model = VAE(*sizes, options["output"], options["dtype"], options["cost"])
     torch.set_num_threads(options["threads"])
     fit(
         model,
@@ -110,7 +111,7 @@ def beta_sweep(
     train: torch.Tensor | None = None,
     test: torch.Tensor | None = None,
     output: str = "linear",
-    cost: str = "mse",
+    cost: str | None = None,
     progress: bool = False,
     return_models: bool = False,
     dtype: torch.dtype = torch.float64,
@@ -120,8 +121,9 @@ def beta_sweep(
     """Train one VAE per β and return the table of held-out averages (columns `COLUMNS`), one row per β.
 
     Defaults: the embedded MNIST (4,000 train / 1,000 test images), an MLP with one
-    hidden layer of 400, a linear output, C = ½‖y − ỹ‖², and float64, so that the printed
-    table is the same on any CPU. Each β starts from ``seed`` with ``threads`` torch
+    hidden layer of 400, a linear output, C = ½‖y − ỹ‖² (``cost=None``: the cost matching
+    the output, as for `vaetut.VAE`), and float64, so that the printed table is the same on
+    any CPU. Each β starts from ``seed`` with ``threads`` torch
     threads. β = 0 is total posterior collapse, set exactly (see `vaetut.train.fit`).
     ``train`` and ``test`` go together (both None: the embedded pair).
 
@@ -154,15 +156,14 @@ def beta_sweep(
         raise ValueError(f"threads must be at most {MAX_THREADS}, got {threads}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if not isinstance(cost, str) or cost not in COSTS:
-        raise ValueError(f"unknown reconstruction cost kind {cost!r}; choose one of {COSTS}")
-    if (train is None) != (test is None):
-        missing = "test" if test is None else "train"
-        raise ValueError(f"{missing} must be given too: train and test go together (both None: the embedded MNIST)")
+    if train is not None and test is None:
+        raise ValueError("test must be given with train: the held-out images to score your own data on")
+    if test is not None and train is None:
+        raise ValueError("train must be given with test: train and test go together (both None: the embedded MNIST)")
     pairs = [(beta, s) for beta in betas for s in (many or [_check_seed(seed)])]
     check_engine(n_jobs, scheduler, len(pairs))
     with torch.random.fork_rng(devices=[]):  # its initialisation draws: leave the caller's RNG alone
-        VAE(1, options["latent_dim"], hidden_dims, output)  # raises now on bad hidden_dims or output, before training
+        VAE(1, options["latent_dim"], hidden_dims, output, cost=cost)  # raises now on bad arguments, before training
     train = load_mnist(split="train", dtype=dtype)[0] if train is None else check_images(train, name="train")
     test = load_mnist(split="test", dtype=dtype)[0] if test is None else check_images(test, train.shape[1], "test")
     train, test = train.to(options["dtype"]), test.to(options["dtype"])
@@ -176,7 +177,7 @@ def beta_sweep(
             table.insert(1, "seed", [s for _, s in pairs])
         models = {}
         for (beta, s), (_, weights) in zip(pairs, results):
-            model = VAE(train.shape[1], options["latent_dim"], hidden_dims, output, options["dtype"])
+            model = VAE(train.shape[1], options["latent_dim"], hidden_dims, output, options["dtype"], cost)
             model.load_state_dict(weights)
             models[beta if many is None else (beta, s)] = model
     finally:

@@ -171,8 +171,15 @@ def _on_cluster(function, tasks, token, arrays, scheduler) -> list:
         except TimeoutError:
             raise WorkerDied(f"the Dask cluster has no worker (waited {NO_WORKER_TIMEOUT:.0f} s)") from None
         shared = client.scatter(list(arrays), broadcast=True, hash=False)
-        futures = [client.submit(_call, function, token, shared, task, pure=False) for task in tasks]
-        return _gather(client, futures)
+
+        def submit(task):
+            nonlocal shared
+            if any(s.status != "finished" for s in shared):  # the data went down with its workers: send it again
+                shared = client.scatter(list(arrays), broadcast=True, hash=False)
+            return client.submit(_call, function, token, shared, task, pure=False)
+
+        futures = [submit(task) for task in tasks]
+        return _gather(client, futures, tasks, submit)
     finally:
         if futures:
             client.cancel(futures, force=True)  # on error or Ctrl-C: nothing more starts
@@ -180,29 +187,42 @@ def _on_cluster(function, tasks, token, arrays, scheduler) -> list:
             client.close()
 
 
-def _gather(client, futures) -> list:
-    """The futures' results; a clear error when a worker died, instead of waiting for a cluster with none."""
+def _gather(client, futures: list, tasks: list, submit) -> list:
+    """The futures' results, each fetched as soon as it is ready (a worker that dies later cannot lose it).
+
+    A task the cluster lost (its worker died) is submitted again, up to 3 times: its result does not
+    depend on where it runs. A clear `WorkerDied` instead of waiting for a cluster with no worker left.
+    """
     import distributed
 
+    results: dict[int, object] = {}
+    again = [0] * len(futures)
     alone_since = None
-    while True:
-        failed = [f for f in futures if f.status in ("error", "cancelled")]
-        if failed:
-            if failed[0].status == "cancelled":
-                raise WorkerDied("a Dask task was cancelled: the cluster lost it (a worker or the scheduler died?)")
-            error = failed[0].exception()
-            if isinstance(error, distributed.KilledWorker):
-                raise WorkerDied(f"a Dask worker died running a task, again and again: {_first_line(error)}") from None
-            raise error
-        if all(f.status == "finished" for f in futures):
-            return client.gather(futures)
+    while len(results) < len(futures):
+        for i, future in enumerate(futures):
+            if i in results:
+                continue
+            if future.status == "finished":
+                results[i] = future.result()
+                future.release()
+            elif future.status == "error":
+                error = future.exception()
+                if isinstance(error, distributed.KilledWorker):
+                    raise WorkerDied(f"a Dask worker died running a task, again and again: {_first_line(error)}")
+                raise error
+            elif future.status in ("cancelled", "lost"):
+                again[i] += 1
+                if again[i] > 3:
+                    raise WorkerDied("the Dask cluster lost a task 3 times: its workers keep dying")
+                futures[i] = submit(tasks[i])
         if client.scheduler_info().get("workers"):
             alone_since = None
         elif alone_since is None:
             alone_since = time.monotonic()
         elif time.monotonic() - alone_since > NO_WORKER_TIMEOUT:
             raise WorkerDied(f"every Dask worker died: none for {NO_WORKER_TIMEOUT:.0f} s")
-        time.sleep(0.2)
+        time.sleep(0.1)
+    return [results[i] for i in range(len(futures))]
 
 
 # --- fit_many ------------------------------------------------------------------------------------------------------

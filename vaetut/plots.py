@@ -6,8 +6,9 @@ so that Jupyter's inline display is set up, and closed at once, so that pyplot k
 reference: nothing is drawn twice and nothing needs closing. No backend is chosen at import
 and no rcParams are changed.
 
-Inputs may be torch tensors or numpy arrays. Images are flat, ``(N, 784)`` in [0, 1]
-(28 × 28 digits), drawn with the fixed scale 0 = white, 1 = black (``"gray_r"``). Labels are
+Inputs may be torch tensors or numpy arrays. Images are flat, ``(N, H·W)`` in [0, 1],
+28 × 28 digits unless a plot is given another ``image_shape=(H, W)``, drawn with the fixed
+scale 0 = white, 1 = black (``"gray_r"``). Labels are
 digits 0–9, coloured with ``"tab10"``. The bubble picture follows the slides' "Variational
 autoencoder illustration": each input y is a bubble of centre μ(y) and semi-axes σ(y),
 and the dotted unit circle is the prior's bubble (Kingma & Welling 2014).
@@ -44,7 +45,7 @@ __all__ = [
 IMAGE_CMAP = "gray_r"  # 0 = white paper, 1 = black ink
 DIGIT_CMAP = "tab10"  # one colour per digit 0–9
 DIGIT_COLORS = colormaps[DIGIT_CMAP]
-SIDE = 28  # an image is SIDE × SIDE pixels
+SIDE = 28  # an image is SIDE × SIDE pixels unless a plot is told another image_shape
 MAX_WIDTH = 9.0  # inches
 TABLE_COLUMNS = ("⟨C⟩", "⟨U⟩", "⟨S⟩", "−⟨V⟩")
 # Typeset labels of the β table's plain columns (`vaetut.experiments.COLUMNS`), and their ASCII forms.
@@ -78,11 +79,24 @@ def _array(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def _images(name: str, images) -> np.ndarray:
-    """Images as a float array (N, 784), else ValueError naming the shape."""
+def _image_shape(image_shape) -> tuple[int, int]:
+    """(H, W) as two positive ints, else ValueError naming image_shape."""
+    ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 2
+    ok = ok and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in image_shape)
+    if not ok:
+        raise ValueError(f"image_shape must be a (height, width) pair of positive integers, got {image_shape!r}")
+    return int(image_shape[0]), int(image_shape[1])
+
+
+def _images(name: str, images, image_shape=(SIDE, SIDE)) -> np.ndarray:
+    """Images as a float array (N, H·W), else ValueError naming the shape."""
     array = _array(images)
-    if array.ndim != 2 or array.shape[1] != SIDE * SIDE or array.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (N, {SIDE * SIDE}) with N ≥ 1, got {tuple(array.shape)}")
+    height, width = image_shape
+    if array.ndim != 2 or array.shape[1] != height * width or array.shape[0] == 0:
+        raise ValueError(
+            f"{name} must have shape (N, {height * width}) with N ≥ 1 for image_shape=({height}, {width}), "
+            f"got {tuple(array.shape)}"
+        )
     return array
 
 
@@ -134,16 +148,17 @@ def _figure_and_axes(ax, figsize):
     return fig, fig.add_subplot()
 
 
-def _show_image(ax, image: np.ndarray) -> None:
-    """One digit, fixed grey scale, no ticks."""
-    ax.imshow(image.reshape(SIDE, SIDE), cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest")
+def _show_image(ax, image: np.ndarray, image_shape=(SIDE, SIDE)) -> None:
+    """One image, fixed grey scale, no ticks."""
+    ax.imshow(image.reshape(image_shape), cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
 
 
-def image_grid(images, *, ncols: int = 10, titles=None, title: str | None = None) -> Figure:
-    """Digits in a grid, row by row. images: (N, 784); titles: N strings (optional)."""
-    images = _images("images", images)
+def image_grid(images, *, ncols: int = 10, titles=None, title: str | None = None, image_shape=(SIDE, SIDE)) -> Figure:
+    """Images in a grid, row by row. images: (N, H·W); titles: N strings (optional); image_shape: (H, W)."""
+    image_shape = _image_shape(image_shape)
+    images = _images("images", images, image_shape)
     n = len(images)
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
@@ -155,7 +170,7 @@ def image_grid(images, *, ncols: int = 10, titles=None, title: str | None = None
     fig = _new_figure((tile * ncols, (tile + 0.2 * (titles is not None)) * nrows + 0.3 * bool(title)))
     for i, image in enumerate(images):
         ax = fig.add_subplot(nrows, ncols, i + 1)
-        _show_image(ax, image)
+        _show_image(ax, image, image_shape)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if title:
@@ -163,8 +178,9 @@ def image_grid(images, *, ncols: int = 10, titles=None, title: str | None = None
     return fig
 
 
-def image_rows(rows: dict, *, title: str | None = None, column_titles=None) -> Figure:
-    """Aligned rows of digits, each labelled on the left. rows: {label: (N, 784)}, same N; column_titles: N strings.
+def image_rows(rows: dict, *, title: str | None = None, column_titles=None, image_shape=(SIDE, SIDE)) -> Figure:
+    """Aligned rows of images, each labelled on the left. rows: {label: (N, H·W)}, same N; column_titles: N strings;
+    image_shape: (H, W).
 
     For reconstructions {"y (input)": y, "ỹ (reconstruction)": y_tilde}, denoising
     {"y": y, "corrupted": y_corrupted, "AE": ..., "DAE": ...}, or interpolations (one
@@ -172,10 +188,11 @@ def image_rows(rows: dict, *, title: str | None = None, column_titles=None) -> F
     """
     if not rows:
         raise ValueError("rows must hold at least one row of images")
-    arrays = {label: _images(f"rows[{label!r}]", images) for label, images in rows.items()}
+    image_shape = _image_shape(image_shape)
+    arrays = {label: _images(f"rows[{label!r}]", images, image_shape) for label, images in rows.items()}
     shapes = {label: array.shape for label, array in arrays.items()}
     if len(set(shapes.values())) > 1:
-        raise ValueError(f"all rows must have the same shape (N, 784), got {shapes}")
+        raise ValueError(f"all rows must have the same shape (N, {image_shape[0] * image_shape[1]}), got {shapes}")
     nrows, ncols = len(arrays), next(iter(shapes.values()))[0]
     if column_titles is not None and len(column_titles) != ncols:
         raise ValueError(f"column_titles must have one entry per column ({ncols}), got {len(column_titles)}")
@@ -186,7 +203,7 @@ def image_rows(rows: dict, *, title: str | None = None, column_titles=None) -> F
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for r, (label, array) in enumerate(arrays.items()):
         for c, image in enumerate(array):
-            _show_image(axes[r, c], image)
+            _show_image(axes[r, c], image, image_shape)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     if column_titles is not None:
         for c, column_title in enumerate(column_titles):
@@ -413,25 +430,34 @@ def _grid_axis(name: str, values) -> np.ndarray:
     return array
 
 
-def latent_grid(decode, z1, z2, *, title: str | None = None) -> Figure:
-    """The decoder's image of a regular grid of codes, each digit drawn at its code in the (z₁, z₂) plane.
+def latent_grid(decode, z1, z2, *, title: str | None = None, image_shape=(SIDE, SIDE), dtype=None) -> Figure:
+    """The decoder's image of a regular grid of codes, each image drawn at its code in the (z₁, z₂) plane.
 
-    decode: a function from codes (N, 2) to images (N, 784), e.g. ``model.decode``; it is
-    called once, without gradients, on all len(z1) × len(z2) codes. z1, z2: the grid's
-    coordinates, increasing and evenly spaced. Axes are in code units, so the picture
-    lines up with `latent_scatter` of the same codes.
+    decode: a function from codes (N, 2) to images (N, H·W), e.g. ``model.decode``; it is
+    called once, without gradients, on all len(z1) × len(z2) codes, made in the dtype and
+    on the device of the model that ``decode`` belongs to (for another function: ``dtype``,
+    None: torch's default dtype). z1, z2: the grid's coordinates, increasing and evenly
+    spaced. image_shape: (H, W). Axes are in code units, so the picture lines up with
+    `latent_scatter` of the same codes.
     """
     import torch  # here, not at import: plotting stays usable without building a graph
 
+    height, width = _image_shape(image_shape)
     z1, z2 = _grid_axis("z1", z1), _grid_axis("z2", z2)
     rows = z2[::-1]  # top row = largest z₂
     codes = np.stack(np.meshgrid(z1, rows, indexing="xy"), axis=-1).reshape(-1, 2)  # (K₂·K₁, 2) row by row
+    owner = getattr(decode, "__self__", None)
+    parameter = next(owner.parameters(), None) if isinstance(owner, torch.nn.Module) else None
+    if parameter is not None:
+        where = dict(dtype=parameter.dtype, device=parameter.device)
+    else:
+        where = dict(dtype=torch.get_default_dtype() if dtype is None else dtype)
     with torch.no_grad():
-        images = _images("decode(codes)", decode(torch.as_tensor(codes, dtype=torch.get_default_dtype())))
+        images = _images("decode(codes)", decode(torch.as_tensor(codes, **where)), (height, width))
     if len(images) != len(codes):
         raise ValueError(f"decode must return one image per code ({len(codes)}), got {len(images)}")
-    tiles = images.reshape(len(rows), len(z1), SIDE, SIDE)  # (K₂, K₁, 28, 28)
-    mosaic = tiles.transpose(0, 2, 1, 3).reshape(len(rows) * SIDE, len(z1) * SIDE)
+    tiles = images.reshape(len(rows), len(z1), height, width)  # (K₂, K₁, H, W)
+    mosaic = tiles.transpose(0, 2, 1, 3).reshape(len(rows) * height, len(z1) * width)
     dx, dy = z1[1] - z1[0], z2[1] - z2[0]
     extent = (z1[0] - dx / 2, z1[-1] + dx / 2, z2[0] - dy / 2, z2[-1] + dy / 2)
     fig, ax = _figure_and_axes(None, (5.5, 5.0))
@@ -494,6 +520,36 @@ def denoising_field(clean, corrupted, denoised, *, title: str | None = None, ax=
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
+    return fig
+
+
+__all__ += ["sample_panels"]
+
+
+def sample_panels(clean, samples: dict, *, title: str | None = None) -> Figure:
+    """2-D point sets side by side, one panel per entry, each over the data.
+
+    clean: (M, 2) data points, drawn as small dots in every panel; samples: {label: (N, 2)}
+    points, drawn as red points on shared, equal axes (for example the start and the end of a
+    sampler).
+    """
+    clean = _points("clean", clean)
+    if not isinstance(samples, dict) or not samples:
+        raise ValueError("samples must be a non-empty dict {label: (N, 2) points}")
+    points = {str(label): _points(f"samples[{label!r}]", values) for label, values in samples.items()}
+    fig = _new_figure((3.2 * len(points) + 0.4, 3.9))
+    axes = fig.subplots(1, len(points), sharex=True, sharey=True, squeeze=False)[0]
+    for ax, (label, p) in zip(axes, points.items()):
+        ax.scatter(clean[:, 0], clean[:, 1], s=6, color="C0", alpha=0.5, linewidths=0, label="data y", zorder=2)
+        ax.scatter(p[:, 0], p[:, 1], s=5, color="C3", alpha=0.7, linewidths=0, label="samples", zorder=3)
+        ax.set_aspect("equal")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel(r"$y_1$")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(r"$y_2$")
+    axes[0].legend(loc="lower left", fontsize=7, markerscale=2)
+    if title:
+        fig.suptitle(title)
     return fig
 
 

@@ -9,6 +9,10 @@ corrupted y and scored against the clean y (Vincent et al. 2008).
 The data set lives as one tensor, cast to the model's dtype and device, and is batched by
 index. All randomness in `fit` and `evaluate` (shuffles, ε, corruption) is drawn from a
 local generator seeded with ``seed``: the caller's global RNG is never used or changed.
+
+The cost C is the model's own (``model.check_cost(None)``, see `vaetut.models`) unless the
+caller names another. After training a model with a KL term, `fit` checks for total
+posterior collapse (every latent dimension's ⟨KL_d⟩ about 0, `vaetut.collapse`) and warns.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,13 +28,15 @@ import pandas as pd
 import torch
 from tqdm.auto import trange
 
-from .data import check_corruption, corrupt
+from .collapse import collapse_warning
+from .data import check_corruption, check_pixels, corrupt
 from .energies import COSTS, check_beta, total_loss
 from .models import positive_int
 
-__all__ = ["reproducible", "fit", "evaluate", "History", "check_images", "MAX_THREADS"]
+__all__ = ["reproducible", "fit", "evaluate", "History", "check_images", "check_range", "model_cost", "MAX_THREADS"]
 
 MAX_THREADS = 1024  # more threads than any CPU has; OpenMP crashes on absurd counts
+EVALUATION_BATCH = 1000  # images per step when scoring (evaluate, and the validation rows of fit)
 
 
 def reproducible(seed: int = 0, threads: int = 1) -> None:
@@ -77,16 +84,45 @@ def _parameter(model: torch.nn.Module) -> torch.Tensor:
     return parameter
 
 
-def _check_options(model, images, beta, cost, corruption) -> tuple[torch.Tensor, float]:
-    """Validate the arguments shared by `fit` and `evaluate`; return the images in the model's dtype and β."""
-    parameter = _parameter(model)
-    images = check_images(images, getattr(model, "input_dim", None))
-    beta = check_beta(beta)
+def model_cost(model: torch.nn.Module, cost: str | None) -> str:
+    """The cost to score ``model`` with: ``cost`` checked by the model, or its own when None.
+
+    A model without ``check_cost`` (one of your own with only ``terms``) takes ``cost``,
+    "mse" or "bce", and "mse" when None.
+    """
+    check = getattr(model, "check_cost", None)
+    if callable(check):
+        return check(cost)
+    cost = "mse" if cost is None else cost
     if not isinstance(cost, str) or cost not in COSTS:
         raise ValueError(f"unknown reconstruction cost kind {cost!r}; choose one of {COSTS}")
+    return cost
+
+
+def check_range(model: torch.nn.Module, images: torch.Tensor, cost: str, name: str = "images") -> None:
+    """Raise unless images lie in [0, 1] where they must: for cost="bce", or for a model with a sigmoid output."""
+    sigmoid = getattr(model, "output", None) == "sigmoid"
+    if cost != "bce" and not sigmoid:
+        return
+    low, high = images.min().item(), images.max().item()
+    if low < 0 or high > 1:
+        why = 'cost="bce"' if cost == "bce" else "a sigmoid output (ỹ in (0, 1))"
+        raise ValueError(
+            f"{name} must lie in [0, 1] for {why}, got values from {low:.4g} to {high:.4g}: rescale them "
+            '(e.g. divide by the largest possible value), or build the model with output="linear" and cost="mse"'
+        )
+
+
+def _check_options(model, images, beta, cost, corruption, name="images") -> tuple[torch.Tensor, float, str]:
+    """Validate the arguments shared by `fit` and `evaluate`; return the images in the model's dtype, β and the cost."""
+    parameter = _parameter(model)
+    images = check_images(images, getattr(model, "input_dim", None), name)
+    beta = check_beta(beta)
+    cost = model_cost(model, cost)
     if corruption is not None:
-        check_corruption(corruption)
-    return images.to(dtype=parameter.dtype, device=parameter.device), beta
+        check_pixels(images, check_corruption(corruption)[0], name)
+    check_range(model, images, cost, name)
+    return images.to(dtype=parameter.dtype, device=parameter.device), beta, cost
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator | None):
@@ -102,10 +138,18 @@ def _step_terms(model, y, corruption, cost, generator) -> dict[str, torch.Tensor
 
 @dataclass
 class History:
-    """Per-epoch training averages of the loss and of each of the model's terms (ζ sampled, as in the loss)."""
+    """Per-epoch training averages of the loss and of each of the model's terms (ζ sampled, as in the loss).
+
+    With ``fit(..., validation=...)`` each row also holds the held-out averages, the same
+    names prefixed ``val_`` ("val_loss", "val_C", …). ``latent_kl`` is ⟨KL_d⟩ per latent
+    dimension on the training images after training (a model with a KL term), and
+    ``warnings`` what `fit` warned about (total posterior collapse).
+    """
 
     rows: list[dict] = field(default_factory=list)
     collapsed: bool = False  # True when β = 0 set the collapse optimum instead of training
+    latent_kl: list[float] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def loss(self) -> list[float]:
@@ -129,6 +173,20 @@ def _collapse(model, images, cost, generator) -> History:
     return History(rows=[row], collapsed=True)
 
 
+@torch.no_grad()
+def _averages(model, images, beta, cost, corruption, seed, batch_size) -> dict[str, float]:
+    """The loss and each term averaged over images, with draws from a fresh generator seeded with ``seed``."""
+    generator = torch.Generator(images.device).manual_seed(seed)
+    sums: dict[str, float] = {}
+    for index in _batches(len(images), batch_size, None):
+        terms = _step_terms(model, images[index.to(images.device)], corruption, cost, generator)
+        for name, value in terms.items():
+            sums[name] = sums.get(name, 0.0) + value.double().sum().item()
+    means = {name: total / len(images) for name, total in sums.items()}
+    loss = total_loss({name: torch.tensor([value], dtype=torch.float64) for name, value in means.items()}, beta)
+    return {"loss": loss.item(), **means}
+
+
 def fit(
     model: torch.nn.Module,
     images: torch.Tensor,
@@ -138,24 +196,37 @@ def fit(
     lr: float = 1e-3,
     seed: int = 0,
     beta: float = 1.0,
-    cost: str = "mse",
+    cost: str | None = None,
     corruption: tuple[str, float] | None = None,
     progress: bool = True,
     device: str | torch.device = "cpu",
+    validation: torch.Tensor | None = None,
 ) -> History:
     """Train ``model`` on ``images`` (N, D) with Adam and return its per-epoch `History`.
 
     The loss is the batch mean of L = C + (U + S)/β built from ``model.terms`` (an
-    autoencoder has only C, so β does not matter for it). β = 0 sets the collapse optimum
-    for a model with a ``collapse_`` method (see `_collapse`). ``corruption=(kind, level)``
-    trains a denoising AE: a fresh `vaetut.data.corrupt` of each batch goes in, the clean
-    batch is the target. The model is moved to ``device`` (default the CPU, where the book's
-    numbers are made) and the images are cast to its dtype. Same seed, torch version and
-    thread count → same history.
+    autoencoder has only C, so β does not matter for it), with the model's own cost C
+    unless ``cost`` names another. β = 0 sets the collapse optimum for a model with a
+    ``collapse_`` method (see `_collapse`). ``corruption=(kind, level)`` trains a denoising
+    AE: a fresh `vaetut.data.corrupt` of each batch goes in, the clean batch is the target.
+    The model is moved to ``device`` (default the CPU, where the book's numbers are made)
+    and the images are cast to its dtype. Same seed, torch version and thread count → same
+    history.
+
+    ``validation`` (M, D) held-out images: after each epoch their averages, as `evaluate`
+    gives them with this ``seed``, join the row as "val_loss", "val_C", …; their draws come
+    from a generator of their own, so the training is the same with or without them.
+
+    For β > 0, a model with ``latent_kl`` (a VAE) is checked after training: if every
+    latent dimension has ⟨KL_d⟩ below `vaetut.collapse.KL_THRESHOLD` on the training
+    images, `fit` warns (UserWarning) with the likely cause and its cure, and records the
+    message in ``History.warnings``.
     """
     if not isinstance(device, (str, torch.device)):
         raise TypeError(f"device must be a str or torch.device, got {device!r}")
-    images, beta = _check_options(model, images, beta, cost, corruption)
+    images, beta, cost = _check_options(model, images, beta, cost, corruption)
+    if validation is not None:
+        validation = _check_options(model, validation, beta, cost, None, "validation")[0]
     epochs = positive_int("epochs", epochs)
     batch_size = positive_int("batch_size", batch_size)
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
@@ -167,9 +238,13 @@ def fit(
         raise ValueError(f"device: {error}") from None
     model.to(device)
     data = images.to(device)  # (N, D), the whole set on the device once
+    held_out = None if validation is None else validation.to(device)  # (M, D)
     generator = torch.Generator(device).manual_seed(seed)
     if beta == 0 and hasattr(model, "collapse_"):
-        return _collapse(model, data, cost, generator)
+        history = _collapse(model, data, cost, generator)
+        if held_out is not None:
+            history.rows[0].update(_validation_row(model, held_out, beta, cost, corruption, seed))
+        return history
 
     # fused: Adam's whole update in one vectorised pass per step (~13 % of fit's time saved on a CPU).
     optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), fused=device.type in ("cpu", "cuda"))
@@ -189,35 +264,42 @@ def fit(
         row = {name: total / len(data) for name, total in sums.items()}
         if not math.isfinite(row["loss"]):
             raise FloatingPointError(f"training diverged: loss is {row['loss']} at epoch {epoch}")
+        if held_out is not None:
+            row.update(_validation_row(model, held_out, beta, cost, corruption, seed))
         history.rows.append(row)
+    if callable(getattr(model, "latent_kl", None)):
+        history.latent_kl = model.latent_kl(data).tolist()
+        s2 = model.decoder_variance if cost == "gaussian" else None
+        message = collapse_warning(history.latent_kl, data, beta, cost, s2)
+        if message:
+            history.warnings.append(message)
+            warnings.warn(message, UserWarning, stacklevel=2)
     return history
 
 
-@torch.no_grad()
+def _validation_row(model, held_out, beta, cost, corruption, seed) -> dict[str, float]:
+    averages = _averages(model, held_out, beta, cost, corruption, seed, EVALUATION_BATCH)
+    return {f"val_{name}": value for name, value in averages.items()}
+
+
 def evaluate(
     model: torch.nn.Module,
     images: torch.Tensor,
     *,
     beta: float = 1.0,
-    cost: str = "mse",
+    cost: str | None = None,
     corruption: tuple[str, float] | None = None,
     seed: int = 0,
-    batch_size: int = 1000,
+    batch_size: int = EVALUATION_BATCH,
 ) -> dict[str, float]:
     """Averages over ``images`` of the loss and of each of the model's terms ("C", and "U", "S", "V" for a VAE).
 
-    ζ is sampled from each bubble, not set to μ: ⟨C⟩ is the expectation under q(ζ|y) that
-    the loss contains. With ``corruption`` the input is corrupted and C is measured against
-    the clean images. The loss is ⟨C⟩ + (⟨U⟩ + ⟨S⟩)/β (+∞ at β = 0 unless the KL is 0).
+    C is the model's own cost unless ``cost`` names another. ζ is sampled from each bubble,
+    not set to μ: ⟨C⟩ is the expectation under q(ζ|y) that the loss contains. With
+    ``corruption`` the input is corrupted and C is measured against the clean images. The
+    loss is ⟨C⟩ + (⟨U⟩ + ⟨S⟩)/β (+∞ at β = 0 unless the KL is 0). The model is scored where
+    it is (its device and dtype); the images are cast to them.
     """
-    images, beta = _check_options(model, images, beta, cost, corruption)
+    images, beta, cost = _check_options(model, images, beta, cost, corruption)
     batch_size = positive_int("batch_size", batch_size)
-    generator = torch.Generator(images.device).manual_seed(_check_seed(seed))
-    sums: dict[str, float] = {}
-    for index in _batches(len(images), batch_size, None):
-        terms = _step_terms(model, images[index.to(images.device)], corruption, cost, generator)
-        for name, value in terms.items():
-            sums[name] = sums.get(name, 0.0) + value.double().sum().item()
-    means = {name: total / len(images) for name, total in sums.items()}
-    loss = total_loss({name: torch.tensor([value], dtype=torch.float64) for name, value in means.items()}, beta)
-    return {"loss": loss.item(), **means}
+    return _averages(model, images, beta, cost, corruption, _check_seed(seed), batch_size)
