@@ -720,7 +720,7 @@ def beta_frame(
     current = (table["beta"] == beta).to_numpy()
     for ax, columns, title in (
         (cost, ("⟨C⟩",), "reconstruction cost"),
-        (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"), "KL parts (nats) and log-volume"),
+        (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"), "KL parts (nats) and log volume"),
     ):
         for column in columns:
             values = shown[column].to_numpy(float)
@@ -738,7 +738,7 @@ def beta_frame(
 def _finish_beta_panels(figure: Figure, columns, with_theory: bool) -> Figure:
     """Y labels on every β-table panel, a reference line at 1 on the ratio panel, measured values as dots."""
     for ax, column in zip(figure.axes, columns):
-        labels = {"⟨C⟩": "average per sample", "−⟨V⟩": "minus log-volume (no unit)", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}
+        labels = {"⟨C⟩": "average per sample", "−⟨V⟩": "minus log volume (no unit)", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}
         ax.set_ylabel(labels.get(column, "nats"))  # U and S are parts of a KL: nats; V is a log-determinant
         if column == "ratio":  # a LineCollection, not a Line2D: ax.lines holds only the data
             ax.hlines(1.0, 0, 1, transform=ax.get_yaxis_transform(), colors="black", linestyles=":", linewidth=1)
