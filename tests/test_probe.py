@@ -109,8 +109,8 @@ def test_pca_row_recomputed_with_numpy(mnist):
 @pytest.mark.slow
 def test_two_trained_rows_recomputed(mnist):
     (y_train, labels_train), (y_test, labels_test) = mnist
+    dae = autoencoders(y_train, seeds=(2,), n_jobs=1)[("DAE", 2)]
     with torch.no_grad():
-        dae = autoencoders(y_train, seeds=(2,), n_jobs=1)[("DAE", 2)]
         codes = dae.encode(y_train), dae.encode(y_test)
     assert linear_probe(codes[0], labels_train, codes[1], labels_test) == _shipped("DAE", 2)
     _, vaes = beta_sweep([1.5], seed=4, n_jobs=1, return_models=True)
