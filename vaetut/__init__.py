@@ -6,14 +6,17 @@ variance), `conv` (a convolutional VAE), `saving` (save and load a model, no cod
 `data` (embedded MNIST, corruption, Gaussian data), `download` (full MNIST),
 `train` (one loop for every model), `collapse` (the posterior-collapse warning),
 `experiments` (the β sweep and its closed form), `pca` (the linear baseline and its seed
-spread), `ratedistortion` (the β table as a rate–distortion curve), `spread` (the β table
-over seeds), `probe` (codes as features), `sampling` (Langevin steps with a score), `plots`
-(Figures), `widgets` (ipywidgets interactives; imported on demand).
+spread), `sampling` (Langevin steps with a score), `aggregate` (the aggregate posterior and
+ELBO surgery), `elbo_gap` (the ELBO's gap over seeds), `ratedistortion` (the β table as a
+rate–distortion curve), `spread` (the β table over seeds), `probe` (codes as features),
+`plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
 """
 
+from .aggregate import elbo_surgery, log_mixture_density, sample_mixture
 from .collapse import largest_variance
 from .conv import ConvVAE
 from .data import corrupt, load_mnist, synthetic_gaussian
+from .elbo_gap import load_elbo_gap
 from .energies import (
     entropy_penalty,
     kl_divergence,
@@ -40,6 +43,7 @@ __all__ = [
     "corrupt",
     "denoiser_score",
     "distortion_at_rate",
+    "elbo_surgery",
     "entropy_penalty",
     "evaluate",
     "fit",
@@ -47,14 +51,17 @@ __all__ = [
     "langevin",
     "largest_variance",
     "load",
+    "load_elbo_gap",
     "load_mnist",
     "log_likelihood",
+    "log_mixture_density",
     "log_volume",
     "potential_energy",
     "prior_energy",
     "rate_distortion",
     "reconstruction_cost",
     "reproducible",
+    "sample_mixture",
     "save",
     "synthetic_gaussian",
     "total_loss",

@@ -678,6 +678,44 @@ def rate_distortion_plot(theory, measured: dict, *, seeds=None, title: str | Non
     ax.set_ylabel(r"distortion $\langle C\rangle$")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+
+
+__all__ += ["quantile_plane"]
+
+
+def quantile_plane(decode, z1, z2, levels, *, title: str | None = None, ax=None) -> Figure:
+    """The decoder's image of a grid of codes drawn on quantile axes: the code (z1[i], z2[j]) at (levels[i], levels[j]).
+
+    decode: a function from codes (N, 2) to images (N, 784), called once without gradients
+    on all K × K codes. z1, z2: (K,) increasing codes, the quantiles of some distribution of
+    z₁ and z₂ at the probability ``levels`` (K,), evenly spaced in (0, 1): e.g. the prior's,
+    Φ⁻¹(levels), or those of a model's own codes. Each tile then stands for an equal share of
+    that distribution's mass (for a product of its marginals), and two models' planes drawn
+    this way share their axes.
+    """
+    import torch  # here, not at import: plotting stays usable without building a graph
+
+    z1, z2, levels = _array(z1), _array(z2), _grid_axis("levels", levels)
+    for name, values in (("z1", z1), ("z2", z2)):
+        if values.shape != levels.shape or not np.all(np.diff(values) > 0):
+            raise ValueError(
+                f"{name} must be increasing with one code per level ({len(levels)}), got {values.tolist()}"
+            )
+    if levels[0] <= 0 or levels[-1] >= 1:
+        raise ValueError(f"levels must lie strictly between 0 and 1, got {levels.tolist()}")
+    k = len(levels)
+    codes = np.stack(np.meshgrid(z1, z2[::-1], indexing="xy"), axis=-1).reshape(-1, 2)  # (K·K, 2), top row first
+    with torch.no_grad():
+        images = _images("decode(codes)", decode(torch.as_tensor(codes, dtype=torch.get_default_dtype())))
+    if len(images) != len(codes):
+        raise ValueError(f"decode must return one image per code ({len(codes)}), got {len(images)}")
+    mosaic = images.reshape(k, k, SIDE, SIDE).transpose(0, 2, 1, 3).reshape(k * SIDE, k * SIDE)
+    step = levels[1] - levels[0]
+    fig, ax = _figure_and_axes(ax, (5.0, 5.0))
+    extent = (levels[0] - step / 2, levels[-1] + step / 2, levels[0] - step / 2, levels[-1] + step / 2)
+    ax.imshow(mosaic, cmap=IMAGE_CMAP, vmin=0.0, vmax=1.0, extent=extent, interpolation="nearest")
+    ax.set_xlabel(r"quantile level of $z_1$")
+    ax.set_ylabel(r"quantile level of $z_2$")
     if title:
         ax.set_title(title)
     return fig
