@@ -678,6 +678,9 @@ def rate_distortion_plot(theory, measured: dict, *, seeds=None, title: str | Non
     ax.set_ylabel(r"distortion $\langle C\rangle$")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
 
 
 __all__ += ["quantile_plane"]
