@@ -7,8 +7,9 @@ variance), `conv` (a convolutional VAE), `saving` (save and load a model, no cod
 `train` (one loop for every model), `collapse` (the posterior-collapse warning),
 `experiments` (the β sweep and its closed form), `pca` (the linear baseline and its seed
 spread), `sampling` (Langevin steps with a score), `aggregate` (the aggregate posterior and
-ELBO surgery), `elbo_gap` (the ELBO's gap over seeds), `plots` (Figures), `widgets`
-(ipywidgets interactives; imported on demand).
+ELBO surgery), `elbo_gap` (the ELBO's gap over seeds), `ratedistortion` (the β table as a
+rate–distortion curve), `spread` (the β table over seeds), `probe` (codes as features),
+`plots` (Figures), `widgets` (ipywidgets interactives; imported on demand).
 """
 
 from .aggregate import elbo_surgery, log_mixture_density, sample_mixture
@@ -28,6 +29,7 @@ from .energies import (
 )
 from .likelihood import log_likelihood
 from .models import VAE, Autoencoder
+from .ratedistortion import distortion_at_rate, rate_distortion
 from .sampling import denoiser_score, langevin
 from .saving import load, save
 from .train import evaluate, fit, reproducible
@@ -40,6 +42,7 @@ __all__ = [
     "VAE",
     "corrupt",
     "denoiser_score",
+    "distortion_at_rate",
     "elbo_surgery",
     "entropy_penalty",
     "evaluate",
@@ -55,6 +58,7 @@ __all__ = [
     "log_volume",
     "potential_energy",
     "prior_energy",
+    "rate_distortion",
     "reconstruction_cost",
     "reproducible",
     "sample_mixture",

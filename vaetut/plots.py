@@ -649,6 +649,40 @@ def second_moments_plot(mu, logvar, *, title: str | None = None, ax=None) -> Fig
     return fig
 
 
+__all__ += ["rate_distortion_plot"]
+
+
+def rate_distortion_plot(theory, measured: dict, *, seeds=None, title: str | None = None, ax=None) -> Figure:
+    """⟨C⟩ (distortion) against ⟨U⟩ + ⟨S⟩ (rate, nats): a closed-form curve and measured points, each marked with β.
+
+    theory: columns rate, distortion (`vaetut.ratedistortion.rate_distortion` on a fine β
+    grid), drawn as a dashed line; measured: {label: frame with columns beta, rate,
+    distortion}, one marker style each, the first set's points labelled with their β;
+    seeds: optional frame with columns rate, distortion (one row per (β, seed)), small grey dots.
+    """
+    for name, frame in (("theory", theory), *((f"measured[{label!r}]", f) for label, f in measured.items())):
+        needed = ["rate", "distortion"] + ([] if name == "theory" else ["beta"])
+        missing = [c for c in needed if c not in getattr(frame, "columns", ())]
+        if missing:
+            raise ValueError(f"{name} is missing columns {missing}")
+    fig, ax = _figure_and_axes(ax, (6.4, 4.2))
+    ax.plot(theory["rate"], theory["distortion"], "--", color="C3", label="linear VAE, closed form")
+    if seeds is not None:
+        ax.plot(seeds["rate"], seeds["distortion"], ".", color="0.6", ms=4, label="MLP, seeds 0–4 (held out)")
+    for i, (label, frame) in enumerate(measured.items()):
+        ax.plot(frame["rate"], frame["distortion"], "os^D"[i % 4], color=f"C{i}", ms=5, label=label, mfc="none")
+        if i == 0:
+            for beta, x, y in zip(frame["beta"], frame["rate"], frame["distortion"]):
+                ax.annotate(f"β={beta:g}", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    ax.set_xlabel(r"rate $\langle U\rangle + \langle S\rangle$ (nats)")
+    ax.set_ylabel(r"distortion $\langle C\rangle$")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
 __all__ += ["quantile_plane"]
 
 
@@ -727,7 +761,7 @@ def beta_frame(
     current = (table["beta"] == beta).to_numpy()
     for ax, columns, title in (
         (cost, ("⟨C⟩",), "reconstruction cost"),
-        (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"), "bubble energies"),
+        (energies, ("⟨U⟩", "⟨S⟩", "−⟨V⟩"), "KL parts (nats) and log volume"),
     ):
         for column in columns:
             values = shown[column].to_numpy(float)
@@ -745,7 +779,8 @@ def beta_frame(
 def _finish_beta_panels(figure: Figure, columns, with_theory: bool) -> Figure:
     """Y labels on every β-table panel, a reference line at 1 on the ratio panel, measured values as dots."""
     for ax, column in zip(figure.axes, columns):
-        ax.set_ylabel({"⟨C⟩": "average per sample", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}.get(column, "nats"))
+        labels = {"⟨C⟩": "average per sample", "−⟨V⟩": "minus log volume (no unit)", "ratio": "−⟨V⟩ / 2(⟨U⟩ + ⟨S⟩)"}
+        ax.set_ylabel(labels.get(column, "nats"))  # U and S are parts of a KL: nats; V is a log-determinant
         if column == "ratio":  # a LineCollection, not a Line2D: ax.lines holds only the data
             ax.hlines(1.0, 0, 1, transform=ax.get_yaxis_transform(), colors="black", linestyles=":", linewidth=1)
         if with_theory:  # measured at the grid's β only, not in between: dots, no line
