@@ -120,13 +120,17 @@ def busy(cli: subprocess.Popen, seconds: float = 4.0, timeout: float = 240.0) ->
         time.sleep(0.3)
 
 
-def interrupt_and_check(cli: subprocess.Popen, csv: Path, before: bytes) -> None:
-    os.killpg(cli.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
+def interrupt_and_check(cli: subprocess.Popen, csv: Path, before: bytes, how: int = signal.SIGINT) -> None:
+    if how == signal.SIGINT:
+        os.killpg(cli.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
+    else:
+        os.kill(cli.pid, how)  # `kill PID`: the CLI alone gets it, and must end its workers itself
     sent = time.monotonic()
     out, err = cli.communicate(timeout=60)
     took = time.monotonic() - sent
-    assert cli.returncode == 130, (cli.returncode, err)
-    assert err.strip().splitlines() == ["python -m vaetut: interrupted"], err
+    assert cli.returncode == 128 + how, (cli.returncode, err)
+    word = "interrupted" if how == signal.SIGINT else "terminated"
+    assert err.strip().splitlines() == [f"python -m vaetut: {word}"], err
     assert took < 15, f"took {took:.1f} s to stop"
     assert csv.read_bytes() == before
     assert_nothing_left(cli.pid)
@@ -151,6 +155,14 @@ def test_ctrl_c_on_local_workers_terminates_them(old_csv):
     cli = start(*LONG, "--jobs", "2", "--csv", str(csv))
     workers = busy_workers(cli, 2)
     interrupt_and_check(cli, csv, before)
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_sigterm_on_local_workers_terminates_them(old_csv):
+    csv, before = old_csv
+    cli = start(*LONG, "--jobs", "2", "--csv", str(csv))
+    workers = busy_workers(cli, 2)
+    interrupt_and_check(cli, csv, before, how=signal.SIGTERM)
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
 
 

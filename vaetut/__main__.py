@@ -2,7 +2,7 @@
 
 Every argument is checked before any training: a user error is one line on stderr and exit status 2.
 Ctrl-C ends a sweep (serial, on local workers or on a Dask cluster) with one line and exit status 130,
-its workers terminated; a worker that dies ends it with one line and exit status 1.
+its workers terminated; SIGTERM (`kill`) likewise, with exit status 143; a worker that dies ends it with one line and exit status 1.
 The CSV is written after the table is computed, the ordinary way (``open(path, "w")``): it writes
 through to whatever is at the path (a file keeps its inode, permissions and group; a symlink, a FIFO
 or a device stays what it is) and a failed sweep leaves the old file untouched.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -222,6 +223,14 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a job scheduler's time limit), handled as Ctrl-C is: workers terminated, one line."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     unicode = _can_encode(sys.stdout, _UNICODE_SAMPLE)
     for stream in (sys.stdout, sys.stderr):  # a message with a β never crashes an ASCII console
@@ -239,11 +248,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         table, status = _sweep(args, unicode)
-    except KeyboardInterrupt:  # the sweep's workers are terminated by now; the CSV is untouched
-        print("python -m vaetut: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # the sweep's workers are terminated by now; the CSV is untouched
+        terminated = isinstance(stop, _Terminated)
+        print(f"python -m vaetut: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     if status:
         return status
     if args.csv is not None:
