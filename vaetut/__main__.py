@@ -2,7 +2,8 @@
 
 Every argument is checked before any training: a user error is one line on stderr and exit status 2.
 Ctrl-C ends a sweep (serial, on local workers or on a Dask cluster) with one line and exit status 130,
-its workers terminated; SIGTERM (`kill`) likewise, with exit status 143; a worker that dies ends it with one line and exit status 1.
+its workers terminated; SIGTERM (`kill`) likewise, with exit status 143; a worker that dies ends it
+with one line and exit status 1.
 The CSV is written after the table is computed, the ordinary way (``open(path, "w")``): it writes
 through to whatever is at the path (a file keeps its inode, permissions and group; a symlink, a FIFO
 or a device stays what it is) and a failed sweep leaves the old file untouched.
