@@ -66,7 +66,8 @@ def test_readme_your_own_data_runs_as_written(monkeypatch, tmp_path, capsys):
 @pytest.mark.parametrize(
     "module",
     ["energies", "models", "latent", "conv", "saving", "data", "download", "train", "collapse", "experiments"]
-    + ["parallel", "plots", "widgets"],
+    + ["parallel", "likelihood", "pca", "sampling", "aggregate", "elbo_gap", "spread", "ratedistortion", "probe"]
+    + ["plots", "widgets"],
 )
 def test_every_module_in_the_readme_table_exists(module):
     assert f"| `{module}` |" in README

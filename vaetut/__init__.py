@@ -34,7 +34,7 @@ from .sampling import denoiser_score, langevin
 from .saving import load, save
 from .train import evaluate, fit, reproducible
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Autoencoder",
